@@ -1,0 +1,2 @@
+import LoadTestCore
+print("placeholder")

@@ -1,0 +1,138 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "prpm-analytics",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "prpm-analytics", targets: ["prpm-analytics"]),
+        .executable(name: "prpm-loadtest", targets: ["prpm-loadtest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        // C libraries chosen by the design: libpq and hiredis.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+
+        // A generic pool of blocking connections run on a dedicated NIOThreadPool.
+        .target(
+            name: "ConnectionPool",
+            dependencies: [
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Safe Swift wrappers over the C clients.
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ", "ConnectionPool", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Redis",
+            dependencies: ["CHiredis", "ConnectionPool", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Domain: schema, queries, response models, window/rounding/version rules.
+        .target(
+            name: "Analytics",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The Redis cache in front of the queries.
+        .target(
+            name: "AnalyticsCache",
+            dependencies: [
+                "Analytics", "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // SVG / shields.io badges: pure rendering, no I/O.
+        .target(name: "Badges", swiftSettings: swiftSettings),
+        // HTTP: routes, auth, error mapping.
+        .target(
+            name: "AnalyticsAPI",
+            dependencies: [
+                "Analytics", "AnalyticsCache", "Badges", "Postgres", "Redis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Background jobs: refresh-ahead, trends, retention, leases.
+        .target(
+            name: "AnalyticsWorker",
+            dependencies: [
+                "Analytics", "AnalyticsCache", "Postgres", "Redis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "prpm-analytics",
+            dependencies: [
+                "Analytics", "AnalyticsAPI", "AnalyticsWorker", "Postgres", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load-test harness: engine, scenarios and reports in a library, a thin executable.
+        .target(
+            name: "LoadTestCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "LoadTests/LoadTestCore",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "prpm-loadtest",
+            dependencies: ["LoadTestCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "LoadTests/prpm-loadtest",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalyticsAPITests",
+            dependencies: [
+                "AnalyticsAPI", "Analytics", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "TestSupport", dependencies: ["Postgres", "Redis", "Analytics"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,212 @@
+import CLibPQ
+import Foundation
+import ConnectionPool
+
+/// How to reach Postgres. `url` is a libpq connection URI; it is handed to libpq as a
+/// keyword value (`dbname` with `expand_dbname`), never pasted into a conninfo string.
+public struct PostgresConfiguration: Sendable {
+    public var url: String
+    public var connectTimeoutSeconds: Int
+    /// Applied per connection as `statement_timeout`.
+    public var statementTimeoutMs: Int
+    public var applicationName: String
+
+    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMs: Int = 10_000, applicationName: String = "prpm-analytics") {
+        self.url = url
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeoutMs = statementTimeoutMs
+        self.applicationName = applicationName
+    }
+}
+
+/// One libpq connection. Not thread-safe: used by one thread at a time (the pool sees to it).
+public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
+    private var conn: OpaquePointer?
+    /// SQL text → prepared statement name, per connection.
+    private var prepared: [String: String] = [:]
+    private var broken = false
+
+    public init(configuration: PostgresConfiguration) throws {
+        let options = "-c statement_timeout=\(configuration.statementTimeoutMs) -c TimeZone=UTC"
+        let pairs: [(String, String)] = [
+            ("dbname", configuration.url),
+            ("connect_timeout", String(configuration.connectTimeoutSeconds)),
+            ("application_name", configuration.applicationName),
+            ("options", options),
+        ]
+        conn = withCStrings(pairs.map(\.0)) { keys in
+            withCStrings(pairs.map(\.1)) { values in
+                PQconnectdbParams(keys, values, 1)
+            }
+        }
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let message = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let conn { PQfinish(conn) }
+            self.conn = nil
+            throw PostgresError.connection(message.trimmingTrailingNewlines)
+        }
+    }
+
+    deinit { close() }
+
+    public var isUsable: Bool {
+        guard let conn, !broken else { return false }
+        return PQstatus(conn) == CONNECTION_OK
+    }
+
+    public func close() {
+        if let conn { PQfinish(conn) }
+        conn = nil
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …).
+    /// With `prepare`, the statement is prepared once per connection and reused.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [], prepare: Bool = false) throws -> PostgresRows {
+        guard let conn else { throw PostgresError.connection("connection closed") }
+        let texts = parameters.map(\.postgresText)
+        if prepare, prepared[sql] == nil {
+            let name = "s\(prepared.count)"
+            let result = PQprepare(conn, name, sql, Int32(parameters.count), nil)
+            _ = try consume(result)
+            prepared[sql] = name
+        }
+        let result = withOptionalCStrings(texts) { values -> OpaquePointer? in
+            if let name = prepared[sql], prepare {
+                return PQexecPrepared(conn, name, Int32(texts.count), values, nil, nil, 0)
+            }
+            return PQexecParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs statements that take no parameters (several may be separated by semicolons).
+    public func execute(_ sql: String) throws {
+        guard let conn else { throw PostgresError.connection("connection closed") }
+        var result = PQexec(conn, sql)
+        // PQexec returns only the last result; errors stop the batch.
+        _ = try consume(result)
+        result = nil
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body(self)
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isUsable { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// `COPY … FROM STDIN` with the data produced chunk by chunk (text or CSV format as the SQL says).
+    /// Returns the number of rows copied.
+    @discardableResult
+    public func copyIn(_ sql: String, chunks: (_ emit: (String) throws -> Void) throws -> Void) throws -> Int {
+        guard let conn else { throw PostgresError.connection("connection closed") }
+        let start = PQexec(conn, sql)
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            _ = try consume(start)
+            throw PostgresError.connection("COPY did not start")
+        }
+        PQclear(start)
+        var failure: (any Error)?
+        do {
+            try chunks { chunk in
+                var chunk = chunk
+                let rc = chunk.withUTF8 { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(conn, $0.baseAddress, Int32($0.count)) }
+                }
+                if rc != 1 { throw PostgresError.connection(self.lastError) }
+            }
+        } catch {
+            failure = error
+        }
+        PQputCopyEnd(conn, failure == nil ? nil : "aborted by client")
+        var copied = 0
+        var serverError: (any Error)?
+        while let result = PQgetResult(conn) {
+            do {
+                copied += try consume(result).affectedRows
+            } catch {
+                serverError = serverError ?? error
+            }
+        }
+        if let failure { throw failure }
+        if let serverError { throw serverError }
+        return copied
+    }
+
+    private var lastError: String {
+        conn.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines } ?? "connection closed"
+    }
+
+    /// Reads and frees a result; throws the server's error with its SQLSTATE.
+    private func consume(_ result: OpaquePointer?) throws -> PostgresRows {
+        guard let result else {
+            broken = true
+            throw PostgresError.connection(lastError)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN:
+            let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+            return PostgresRows(columns: [], values: [], affectedRows: affected)
+        case PGRES_TUPLES_OK, PGRES_SINGLE_TUPLE:
+            let rowCount = Int(PQntuples(result))
+            let columnCount = Int(PQnfields(result))
+            let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+            var values: [[String?]] = []
+            values.reserveCapacity(rowCount)
+            for row in 0..<Int32(rowCount) {
+                var items: [String?] = []
+                items.reserveCapacity(columnCount)
+                for column in 0..<Int32(columnCount) {
+                    if PQgetisnull(result, row, column) == 1 {
+                        items.append(nil)
+                    } else {
+                        items.append(String(cString: PQgetvalue(result, row, column)))
+                    }
+                }
+                values.append(items)
+            }
+            return PostgresRows(columns: columns, values: values, affectedRows: rowCount)
+        default:
+            let message = String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            if PQstatus(conn) != CONNECTION_OK { broken = true }
+            guard let state else {
+                broken = true
+                throw PostgresError.connection(message)
+            }
+            let error = PostgresError.server(sqlState: state, message: message)
+            if error.isConnectionFailure { broken = true }
+            throw error
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingNewlines: String {
+        var text = self
+        while text.last == "\n" { text.removeLast() }
+        return text
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicated = strings.map { UnsafePointer(strdup($0)) } + [nil]
+    defer { for pointer in duplicated { free(UnsafeMutablePointer(mutating: pointer)) } }
+    return duplicated.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Like `withCStrings`, with nil entries passed as NULL (SQL NULL parameters).
+func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+    let duplicated = strings.map { $0.map { UnsafePointer(strdup($0)) } ?? nil }
+    defer { for pointer in duplicated { free(UnsafeMutablePointer(mutating: pointer)) } }
+    return duplicated.withUnsafeBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,44 @@
+import ConnectionPool
+import NIOPosix
+
+/// A pool of hiredis connections on a dedicated thread pool.
+public final class RedisClient: Sendable {
+    public let configuration: RedisConfiguration
+    public let pool: BlockingPool<RedisConnection>
+
+    public init(configuration: RedisConfiguration, pool poolConfiguration: BlockingPool<RedisConnection>.Configuration, threadPool: NIOThreadPool) {
+        self.configuration = configuration
+        self.pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
+            try RedisConnection(configuration: configuration)
+        }
+    }
+
+    /// One command. A connection-level failure drops the connection: the next call reconnects.
+    @discardableResult
+    public func command(_ arguments: String...) async throws -> RedisReply {
+        try await command(arguments)
+    }
+
+    @discardableResult
+    public func command(_ arguments: [String]) async throws -> RedisReply {
+        let bytes = arguments.map { Array($0.utf8) }
+        return try await pool.withConnection { try $0.command(bytes) }
+    }
+
+    @discardableResult
+    public func command(bytes arguments: [[UInt8]]) async throws -> RedisReply {
+        try await pool.withConnection { try $0.command(arguments) }
+    }
+
+    /// Several commands in one round trip; error replies are returned in place.
+    public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
+        let bytes = commands.map { $0.map { Array($0.utf8) } }
+        return try await pool.withConnection { try $0.pipeline(bytes) }
+    }
+
+    public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisReply] {
+        try await pool.withConnection { try $0.pipeline(commands) }
+    }
+
+    public func shutdown() { pool.shutdown() }
+}
