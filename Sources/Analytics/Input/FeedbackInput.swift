@@ -1,0 +1,62 @@
+import Foundation
+
+/// `POST /feedback` body: `{usageId, rating?, wasHelpful?, feedback?}`.
+public struct FeedbackInput: Sendable, Equatable {
+    public static let maxFeedbackLength = 2000
+
+    public var usageId: UUID
+    public var rating: Int?
+    public var wasHelpful: Bool?
+    public var feedback: String?
+
+    public enum Problem: Error, Equatable, Sendable {
+        /// Not JSON, not an object, or a field of the wrong type → 400.
+        case malformed(String)
+        /// Well-typed but out of range, or nothing to store → 422.
+        case invalid(field: String, reason: String)
+    }
+
+    /// Parses and validates a body. A usageId that is not a UUID string is a wrong type (400).
+    public static func parse(_ body: [UInt8]) throws(Problem) -> FeedbackInput {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { throw .malformed("body is not valid JSON") }
+        guard case .object(let object) = value else { throw .malformed("body must be a JSON object") }
+        for key in object.keys where !["usageId", "rating", "wasHelpful", "feedback"].contains(key) {
+            throw .malformed("unknown field \(key)")
+        }
+        guard case .string(let idText)? = object["usageId"] else { throw .malformed("usageId must be a UUID string") }
+        guard let usageId = UUID(uuidString: idText) else { throw .malformed("usageId must be a UUID string") }
+        var input = FeedbackInput(usageId: usageId)
+        switch object["rating"] {
+        case nil, .null?: break
+        case .int(let rating)?:
+            guard (1...5).contains(rating) else { throw .invalid(field: "rating", reason: "must be an integer from 1 to 5") }
+            input.rating = rating
+        default: throw .malformed("rating must be an integer")
+        }
+        switch object["wasHelpful"] {
+        case nil, .null?: break
+        case .bool(let helpful)?: input.wasHelpful = helpful
+        default: throw .malformed("wasHelpful must be a boolean")
+        }
+        switch object["feedback"] {
+        case nil, .null?: break
+        case .string(let text)?:
+            guard text.count <= maxFeedbackLength else {
+                throw .invalid(field: "feedback", reason: "must be at most \(maxFeedbackLength) characters")
+            }
+            input.feedback = text
+        default: throw .malformed("feedback must be a string")
+        }
+        guard input.rating != nil || input.wasHelpful != nil || input.feedback != nil else {
+            throw .invalid(field: "rating", reason: "give at least one of rating, wasHelpful, feedback")
+        }
+        return input
+    }
+
+    public init(usageId: UUID, rating: Int? = nil, wasHelpful: Bool? = nil, feedback: String? = nil) {
+        self.usageId = usageId
+        self.rating = rating
+        self.wasHelpful = wasHelpful
+        self.feedback = feedback
+    }
+}

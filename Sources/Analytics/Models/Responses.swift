@@ -1,0 +1,165 @@
+import Foundation
+
+// Response bodies of the read endpoints. Top-level keys camelCase, list items snake_case,
+// exactly as in the contract (section 4).
+
+public struct PackageStats: Codable, Sendable, Equatable {
+    public var packageId: UUID
+    public var packageName: String
+    public var days: Int
+    public var totalRuns: Int
+    public var uniqueUsers: Int
+    @Nullable public var successRate: Double?
+    @Nullable public var avgDuration: Int?
+    @Nullable public var avgTokens: Int?
+    @Nullable public var avgRating: Double?
+    public var modelBreakdown: [ModelBreakdown]
+    public var versionBreakdown: [VersionBreakdown]
+    public var dailyUsage: [PackageDay]
+    @Nullable public var weekOverWeek: WeekOverWeek?
+
+    public struct ModelBreakdown: Codable, Sendable, Equatable {
+        public var model: String
+        public var runs: Int
+        public var avg_duration: Int
+        public var success_rate: Double
+    }
+
+    public struct VersionBreakdown: Codable, Sendable, Equatable {
+        public var package_version: String
+        public var runs: Int
+        @Nullable public var avg_rating: Double?
+    }
+
+    public struct PackageDay: Codable, Sendable, Equatable {
+        public var date: String
+        public var runs: Int
+        public var unique_users: Int
+    }
+}
+
+public struct WeekOverWeek: Codable, Sendable, Equatable {
+    public var thisWeek: Int
+    public var lastWeek: Int
+    @Nullable public var changePct: Double?
+    public var trend: String
+    public var computedAt: String
+
+    public init(thisWeek: Int, lastWeek: Int, changePct: Double?, trend: String, computedAt: String) {
+        self.thisWeek = thisWeek
+        self.lastWeek = lastWeek
+        self.changePct = changePct
+        self.trend = trend
+        self.computedAt = computedAt
+    }
+}
+
+public struct UserStats: Codable, Sendable, Equatable {
+    public var userId: UUID
+    public var days: Int
+    public var totalRuns: Int
+    public var creditsSpent: Int
+    public var totalTokens: Int
+    @Nullable public var mostUsedModel: String?
+    @Nullable public var mostTestedPackage: String?
+    @Nullable public var avgResponseTime: Int?
+    public var dailyActivity: [Day]
+    public var modelUsage: [ModelUsage]
+    public var topPackages: [TopPackage]
+
+    public struct Day: Codable, Sendable, Equatable {
+        public var date: String
+        public var runs: Int
+        public var credits: Int
+    }
+
+    public struct ModelUsage: Codable, Sendable, Equatable {
+        public var model: String
+        public var runs: Int
+        public var credits: Int
+        public var avg_duration: Int
+    }
+
+    public struct TopPackage: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var runs: Int
+        public var credits: Int
+        @Nullable public var avg_rating: Double?
+    }
+}
+
+public struct OrganizationStats: Codable, Sendable, Equatable {
+    public var orgId: UUID
+    public var orgName: String
+    public var days: Int
+    public var totalRuns: Int
+    public var activeMembers: Int
+    public var totalMembers: Int
+    public var totalCredits: Int
+    public var totalTokens: Int
+    @Nullable public var avgDuration: Int?
+    public var memberActivity: [Member]
+    public var topPackages: [TopPackage]
+    public var dailyUsage: [Day]
+    public var teamAllocation: [Team]
+
+    public struct Member: Codable, Sendable, Equatable {
+        public var user_id: UUID
+        public var username: String
+        public var runs: Int
+        public var credits_spent: Int
+        public var last_active: String
+    }
+
+    public struct TopPackage: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var runs: Int
+        public var unique_users: Int
+        @Nullable public var avg_rating: Double?
+    }
+
+    public struct Day: Codable, Sendable, Equatable {
+        public var date: String
+        public var runs: Int
+        public var active_members: Int
+        public var credits: Int
+    }
+
+    public struct Team: Codable, Sendable, Equatable {
+        public var team: String
+        public var credits: Int
+        public var runs: Int
+    }
+}
+
+public struct TrendingPackages: Codable, Sendable, Equatable {
+    @Nullable public var computedAt: String?
+    public var packages: [Entry]
+
+    public struct Entry: Codable, Sendable, Equatable {
+        public var id: UUID
+        public var name: String
+        public var thisWeek: Int
+        public var lastWeek: Int
+        @Nullable public var changePct: Double?
+        public var trend: String
+    }
+
+    public init(computedAt: String?, packages: [Entry]) {
+        self.computedAt = computedAt
+        self.packages = packages
+    }
+}
+
+public struct FeedbackResult: Codable, Sendable, Equatable {
+    public var usageId: UUID
+    @Nullable public var rating: Int?
+    @Nullable public var wasHelpful: Bool?
+    @Nullable public var feedback: String?
+}
+
+public struct IngestResult: Codable, Sendable, Equatable {
+    public var ids: [UUID]
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Postgres
+
+/// The public package figures, read from the per-day rollups that the triggers keep exact.
+extension AnalyticsQueries {
+    /// A package by UUID or by name; nil when there is none.
+    public func resolvePackage(_ idOrName: String) async throws -> PackageRef? {
+        let rows: PostgresRows
+        if let id = UUID(uuidString: idOrName) {
+            rows = try await run("SELECT id, name FROM packages WHERE id = $1 OR name = $2 ORDER BY (id = $1) DESC LIMIT 1", [id, idOrName])
+        } else {
+            rows = try await run("SELECT id, name FROM packages WHERE name = $1", [idOrName])
+        }
+        guard let row = rows.first else { return nil }
+        return PackageRef(id: try row.decode("id"), name: try row.decode("name"))
+    }
+
+    public func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
+        let start = window.startDate
+        let id = package.id
+        let (totals, users, models, versions, daily, trend) = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
+            (
+                try c.query(
+                    """
+                    SELECT coalesce(sum(runs), 0) AS runs, coalesce(sum(successes), 0) AS successes,
+                           coalesce(sum(duration_sum), 0) AS duration_sum, coalesce(sum(tokens_sum), 0) AS tokens_sum,
+                           coalesce(sum(rating_sum), 0) AS rating_sum, coalesce(sum(rating_count), 0) AS rating_count
+                    FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
+                    """, [id, start], prepare: true),
+                try c.query(
+                    "SELECT count(*) AS n FROM package_user_last_day WHERE package_id = $1 AND last_day >= $2::date", [id, start],
+                    prepare: true),
+                try c.query(
+                    """
+                    SELECT model, sum(runs) AS runs, sum(successes) AS successes, sum(duration_sum) AS duration_sum
+                    FROM package_daily_model_stats WHERE package_id = $1 AND day >= $2::date GROUP BY model
+                    """, [id, start], prepare: true),
+                try c.query(
+                    """
+                    SELECT package_version, sum(runs) AS runs, sum(rating_sum) AS rating_sum, sum(rating_count) AS rating_count
+                    FROM package_daily_version_stats WHERE package_id = $1 AND day >= $2::date GROUP BY package_version
+                    """, [id, start], prepare: true),
+                try c.query(
+                    "SELECT day::text AS day, runs, unique_users FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date",
+                    [id, start], prepare: true),
+                try c.query(
+                    """
+                    SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
+                    """, [id], prepare: true)
+            )
+        }
+        let t = totals.first!
+        let runs: Int = try t.decode("runs")
+        let ratingCount: Int = try t.decode("rating_count")
+
+        var modelBreakdown: [PackageStats.ModelBreakdown] = try models.map { row in
+            let modelRuns: Int = try row.decode("runs")
+            return PackageStats.ModelBreakdown(
+                model: try row.decode("model"), runs: modelRuns,
+                avg_duration: Rounding.average(try row.decode("duration_sum"), modelRuns) ?? 0,
+                success_rate: Rounding.percentage(try row.decode("successes"), of: modelRuns) ?? 0)
+        }
+        modelBreakdown.sort { ($0.runs, $1.model) > ($1.runs, $0.model) }
+
+        var versionBreakdown: [PackageStats.VersionBreakdown] = try versions.map { row in
+            PackageStats.VersionBreakdown(
+                package_version: try row.decode("package_version"), runs: try row.decode("runs"),
+                avg_rating: Rounding.averageOneDecimal(try row.decode("rating_sum"), try row.decode("rating_count")))
+        }
+        versionBreakdown.sort { VersionOrder.newerFirst($0.package_version, $1.package_version) }
+
+        var byDay: [String: (Int, Int)] = [:]
+        for row in daily { byDay[try row.decode("day")] = (try row.decode("runs"), try row.decode("unique_users")) }
+
+        return PackageStats(
+            packageId: package.id, packageName: package.name, days: window.days, totalRuns: runs,
+            uniqueUsers: try users.first!.decode("n"),
+            successRate: Rounding.percentage(try t.decode("successes"), of: runs),
+            avgDuration: Rounding.average(try t.decode("duration_sum"), runs),
+            avgTokens: Rounding.average(try t.decode("tokens_sum"), runs),
+            avgRating: Rounding.averageOneDecimal(try t.decode("rating_sum"), ratingCount),
+            modelBreakdown: modelBreakdown,
+            versionBreakdown: Array(versionBreakdown.prefix(10)),
+            dailyUsage: window.dates.map { date in
+                let (dayRuns, dayUsers) = byDay[date] ?? (0, 0)
+                return PackageStats.PackageDay(date: date, runs: dayRuns, unique_users: dayUsers)
+            },
+            weekOverWeek: try trend.first.map(Self.weekOverWeek))
+    }
+
+    static func weekOverWeek(_ row: PostgresRow) throws -> WeekOverWeek {
+        WeekOverWeek(
+            thisWeek: try row.decode("this_week"), lastWeek: try row.decode("last_week"),
+            changePct: try row.decode("change_pct", as: Double?.self), trend: try row.decode("trend"),
+            computedAt: Timestamp.iso8601(try row.decode("computed_at", as: Date.self)))
+    }
+}

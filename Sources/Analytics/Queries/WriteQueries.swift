@@ -1,0 +1,128 @@
+import Foundation
+import Postgres
+
+/// The cache entries a changed usage row feeds: its package, its user and its org.
+public struct AffectedEntities: Sendable, Equatable {
+    public var packageIds: Set<UUID> = []
+    public var userIds: Set<UUID> = []
+    public var orgIds: Set<UUID> = []
+    public init() {}
+}
+
+extension AnalyticsQueries {
+    /// True when the user exists and is not deleted (authentication).
+    public func isActiveUser(_ id: UUID) async throws -> Bool {
+        try await !run("SELECT 1 AS ok FROM users WHERE id = $1 AND deleted_at IS NULL", [id]).isEmpty
+    }
+
+    /// Stores feedback on the caller's own usage row. Fields not given stay as they are.
+    /// Another user's row, or no row, is `usageNotFound`.
+    public func submitFeedback(_ input: FeedbackInput, userId: UUID) async throws -> (FeedbackResult, AffectedEntities) {
+        let rows = try await postgres.withConnection { c in
+            try c.query(
+                """
+                UPDATE playground_usage SET
+                  user_rating = coalesce($3::integer, user_rating),
+                  was_helpful = coalesce($4::boolean, was_helpful),
+                  user_feedback = coalesce($5::text, user_feedback)
+                WHERE id = $1 AND user_id = $2
+                RETURNING id, user_rating, was_helpful, user_feedback, package_id, org_id, user_id
+                """, [input.usageId, userId, input.rating, input.wasHelpful, input.feedback], prepare: true)
+        }
+        guard let row = rows.first else { throw AnalyticsError.usageNotFound }
+        var affected = AffectedEntities()
+        affected.userIds.insert(try row.decode("user_id"))
+        if let package: UUID = try row.decode("package_id", as: UUID?.self) { affected.packageIds.insert(package) }
+        if let org: UUID = try row.decode("org_id", as: UUID?.self) { affected.orgIds.insert(org) }
+        let result = FeedbackResult(
+            usageId: try row.decode("id"), rating: try row.decode("user_rating", as: Int?.self),
+            wasHelpful: try row.decode("was_helpful", as: Bool?.self), feedback: try row.decode("user_feedback", as: String?.self))
+        return (result, affected)
+    }
+
+    /// Inserts a validated batch in one statement (all or nothing). A reference to a user,
+    /// org, package or session that does not exist is reported with the first event's index.
+    public func ingest(_ events: [UsageEvent]) async throws -> ([UUID], AffectedEntities) {
+        let ids = events.map { _ in UUID() }
+        func column<T: PostgresEncodable>(_ value: (UsageEvent) -> T?) -> PostgresArray {
+            PostgresArray(events.map { value($0)?.postgresText ?? nil })
+        }
+        let parameters: [any PostgresEncodable] = [
+            PostgresArray(ids), column(\.userId), column(\.orgId), column(\.packageId), column(\.packageVersion), column(\.sessionId),
+            column(\.model), column(\.tokensUsed), column(\.durationMs), column(\.creditsSpent), column(\.requestSizeBytes),
+            column(\.responseSizeBytes), column(\.inputLength), column(\.outputLength), column(\.errorOccurred), column(\.errorMessage),
+            column(\.userRating), column(\.wasHelpful), column(\.userFeedback), column(\.comparisonMode), column(\.createdAt),
+        ]
+        do {
+            _ = try await postgres.withConnection { c in
+                try c.query(
+                    """
+                    INSERT INTO playground_usage (id, user_id, org_id, package_id, package_version, session_id, model, tokens_used,
+                      duration_ms, credits_spent, request_size_bytes, response_size_bytes, input_length, output_length, error_occurred,
+                      error_message, user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+                    SELECT id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+                      request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message, user_rating,
+                      was_helpful, user_feedback, comparison_mode, coalesce(created_at, now())
+                    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::integer[],
+                      $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::boolean[],
+                      $16::text[], $17::integer[], $18::boolean[], $19::text[], $20::boolean[], $21::timestamptz[])
+                      AS t(id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+                           request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
+                           user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+                    """, parameters, prepare: true)
+            }
+        } catch let error as PostgresError where error.sqlState == PostgresError.foreignKeyViolation {
+            throw try await firstMissingReference(events) ?? error
+        }
+        var affected = AffectedEntities()
+        for event in events {
+            affected.userIds.insert(event.userId)
+            if let package = event.packageId { affected.packageIds.insert(package) }
+            if let org = event.orgId { affected.orgIds.insert(org) }
+        }
+        return (ids, affected)
+    }
+
+    /// Finds the first event that names a row that does not exist.
+    private func firstMissingReference(_ events: [UsageEvent]) async throws -> AnalyticsError? {
+        let references: [(field: String, table: String, value: (UsageEvent) -> UUID?)] = [
+            ("userId", "users", { $0.userId }), ("orgId", "organizations", { $0.orgId }),
+            ("packageId", "packages", { $0.packageId }), ("sessionId", "playground_sessions", { $0.sessionId }),
+        ]
+        var missing: [String: Set<UUID>] = [:]
+        for reference in references {
+            let wanted = Set(events.compactMap(reference.value))
+            guard !wanted.isEmpty else { continue }
+            let found = try await run("SELECT id FROM \(reference.table) WHERE id = ANY($1::uuid[])", [PostgresArray(Array(wanted))])
+            missing[reference.field] = wanted.subtracting(try found.map { try $0.decode("id", as: UUID.self) })
+        }
+        for (index, event) in events.enumerated() {
+            for reference in references {
+                if let id = reference.value(event), missing[reference.field]?.contains(id) == true {
+                    return .invalidField(field: reference.field, reason: "no such \(reference.table.dropLast()) \(id.canonical)", index: index)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The worker's latest week-over-week table, biggest absolute growth first.
+    public func trending(limit: Int) async throws -> TrendingPackages {
+        let rows = try await run(
+            """
+            SELECT t.package_id, p.name, t.this_week, t.last_week, t.change_pct, t.trend, t.computed_at,
+                   max(t.computed_at) OVER () AS latest
+            FROM package_trends t JOIN packages p ON p.id = t.package_id
+            ORDER BY (t.this_week - t.last_week) DESC, p.name ASC LIMIT $1
+            """, [limit])
+        let latest = try rows.first.map { Timestamp.iso8601(try $0.decode("latest", as: Date.self)) }
+        return TrendingPackages(
+            computedAt: latest,
+            packages: try rows.map { row in
+                TrendingPackages.Entry(
+                    id: try row.decode("package_id"), name: try row.decode("name"), thisWeek: try row.decode("this_week"),
+                    lastWeek: try row.decode("last_week"), changePct: try row.decode("change_pct", as: Double?.self),
+                    trend: try row.decode("trend"))
+            })
+    }
+}

@@ -1,0 +1,312 @@
+/// The SQL of the migrations. Table and column names of the core tables are a contract.
+enum SchemaSQL {
+    static let coreTables = """
+        CREATE TABLE users (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          username text UNIQUE NOT NULL,
+          email text,
+          created_at timestamptz DEFAULT now(),
+          deleted_at timestamptz
+        );
+        CREATE TABLE organizations (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          name text NOT NULL,
+          created_at timestamptz DEFAULT now()
+        );
+        CREATE TABLE organization_members (
+          org_id uuid NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+          user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+          role text NOT NULL CHECK (role IN ('owner','admin','maintainer','member')),
+          team text NULL,
+          joined_at timestamptz DEFAULT now(),
+          PRIMARY KEY (org_id, user_id)
+        );
+        CREATE INDEX idx_organization_members_user ON organization_members(user_id);
+        CREATE TABLE packages (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          name text UNIQUE NOT NULL,
+          created_at timestamptz DEFAULT now()
+        );
+        CREATE TABLE playground_sessions (
+          id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+          user_id uuid REFERENCES users(id),
+          package_id uuid REFERENCES packages(id),
+          created_at timestamptz DEFAULT now()
+        );
+        CREATE TABLE playground_usage (
+          id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+          user_id UUID REFERENCES users(id) NOT NULL,
+          org_id UUID REFERENCES organizations(id),
+          package_id UUID REFERENCES packages(id),
+          package_version VARCHAR(50),
+          session_id UUID REFERENCES playground_sessions(id),
+          model VARCHAR(50) NOT NULL,
+          tokens_used INTEGER NOT NULL,
+          duration_ms INTEGER NOT NULL,
+          credits_spent INTEGER NOT NULL DEFAULT 1,
+          request_size_bytes INTEGER,
+          response_size_bytes INTEGER,
+          input_length INTEGER,
+          output_length INTEGER,
+          error_occurred BOOLEAN DEFAULT FALSE,
+          error_message TEXT,
+          user_rating INTEGER CHECK (user_rating >= 1 AND user_rating <= 5),
+          was_helpful BOOLEAN,
+          user_feedback TEXT,
+          comparison_mode BOOLEAN DEFAULT FALSE,
+          created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW()
+        );
+        -- The design's indexes.
+        CREATE INDEX idx_playground_usage_user_time ON playground_usage(user_id, created_at DESC);
+        CREATE INDEX idx_playground_usage_org_time ON playground_usage(org_id, created_at DESC) WHERE org_id IS NOT NULL;
+        CREATE INDEX idx_playground_usage_package ON playground_usage(package_id) WHERE package_id IS NOT NULL;
+        CREATE INDEX idx_playground_usage_model ON playground_usage(model, created_at DESC);
+        CREATE INDEX idx_playground_usage_package_model ON playground_usage(package_id, model) WHERE package_id IS NOT NULL;
+        CREATE INDEX idx_playground_usage_package_version ON playground_usage(package_id, package_version) WHERE package_id IS NOT NULL;
+        CREATE INDEX idx_playground_usage_success ON playground_usage(error_occurred, created_at DESC);
+        CREATE INDEX idx_playground_usage_rating ON playground_usage(user_rating) WHERE user_rating IS NOT NULL;
+        -- Ours: the package window by time (rollup recomputation, trends) and retention's scan by age.
+        CREATE INDEX idx_playground_usage_package_time ON playground_usage(package_id, created_at) WHERE package_id IS NOT NULL;
+        CREATE INDEX idx_playground_usage_created ON playground_usage(created_at);
+
+        -- The UTC calendar day of a timestamp (immutable: the zone is explicit).
+        CREATE FUNCTION utc_day(ts timestamptz) RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE
+          AS $$ SELECT (ts AT TIME ZONE 'UTC')::date $$;
+        """
+
+    /// Per-package daily rollups, kept exact by statement-level triggers on `playground_usage`:
+    /// inserts are added incrementally from the statement's transition table (one upsert per
+    /// package-day of the batch, not per row); updates and deletes recompute the package-days
+    /// they touch from the raw rows. Retention's deletes (which set `prpm.retention = on`) leave
+    /// the rollups alone: they are the aggregates kept forever.
+    static let packageRollups = """
+        CREATE TABLE package_daily_stats (
+          package_id uuid NOT NULL, day date NOT NULL,
+          runs bigint NOT NULL, successes bigint NOT NULL,
+          duration_sum bigint NOT NULL, tokens_sum bigint NOT NULL,
+          rating_sum bigint NOT NULL, rating_count bigint NOT NULL,
+          unique_users bigint NOT NULL,
+          PRIMARY KEY (package_id, day)
+        );
+        CREATE TABLE package_daily_model_stats (
+          package_id uuid NOT NULL, day date NOT NULL, model text NOT NULL,
+          runs bigint NOT NULL, successes bigint NOT NULL, duration_sum bigint NOT NULL,
+          PRIMARY KEY (package_id, day, model)
+        );
+        CREATE TABLE package_daily_version_stats (
+          package_id uuid NOT NULL, day date NOT NULL, package_version text NOT NULL,
+          runs bigint NOT NULL, rating_sum bigint NOT NULL, rating_count bigint NOT NULL,
+          PRIMARY KEY (package_id, day, package_version)
+        );
+        -- Who used a package on a day (for the daily distinct-user counts).
+        CREATE TABLE package_daily_users (
+          package_id uuid NOT NULL, day date NOT NULL, user_id uuid NOT NULL,
+          PRIMARY KEY (package_id, day, user_id)
+        );
+        -- The last day each user used each package: distinct users of a window ending today
+        -- are the users whose last day is inside it.
+        CREATE TABLE package_user_last_day (
+          package_id uuid NOT NULL, user_id uuid NOT NULL, last_day date NOT NULL,
+          PRIMARY KEY (package_id, user_id)
+        );
+        CREATE INDEX idx_package_user_last_day ON package_user_last_day(package_id, last_day);
+
+        -- Adds a batch of new usage rows (a transition table copied into tmp_usage_batch).
+        CREATE FUNCTION usage_rollup_add_batch() RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN
+          WITH fresh AS (
+            INSERT INTO package_daily_users (package_id, day, user_id)
+            SELECT DISTINCT package_id, utc_day(created_at), user_id FROM tmp_usage_batch
+            WHERE package_id IS NOT NULL ORDER BY 1, 2, 3
+            ON CONFLICT DO NOTHING
+            RETURNING package_id, day
+          ), fresh_counts AS (
+            SELECT package_id, day, count(*) AS n FROM fresh GROUP BY 1, 2
+          ), batch AS (
+            SELECT package_id, utc_day(created_at) AS day, count(*) AS runs,
+                   count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
+                   sum(duration_ms) AS duration_sum, sum(tokens_used) AS tokens_sum,
+                   coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
+            FROM tmp_usage_batch WHERE package_id IS NOT NULL GROUP BY 1, 2
+          )
+          INSERT INTO package_daily_stats AS s
+          SELECT b.package_id, b.day, b.runs, b.successes, b.duration_sum, b.tokens_sum, b.rating_sum, b.rating_count,
+                 coalesce(f.n, 0)
+          FROM batch b LEFT JOIN fresh_counts f USING (package_id, day) ORDER BY 1, 2
+          ON CONFLICT (package_id, day) DO UPDATE SET
+            runs = s.runs + excluded.runs, successes = s.successes + excluded.successes,
+            duration_sum = s.duration_sum + excluded.duration_sum, tokens_sum = s.tokens_sum + excluded.tokens_sum,
+            rating_sum = s.rating_sum + excluded.rating_sum, rating_count = s.rating_count + excluded.rating_count,
+            unique_users = s.unique_users + excluded.unique_users;
+
+          INSERT INTO package_daily_model_stats AS s
+          SELECT package_id, utc_day(created_at), model, count(*),
+                 count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(duration_ms)
+          FROM tmp_usage_batch WHERE package_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+          ON CONFLICT (package_id, day, model) DO UPDATE SET
+            runs = s.runs + excluded.runs, successes = s.successes + excluded.successes,
+            duration_sum = s.duration_sum + excluded.duration_sum;
+
+          INSERT INTO package_daily_version_stats AS s
+          SELECT package_id, utc_day(created_at), package_version, count(*), coalesce(sum(user_rating), 0), count(user_rating)
+          FROM tmp_usage_batch WHERE package_id IS NOT NULL AND package_version IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+          ON CONFLICT (package_id, day, package_version) DO UPDATE SET
+            runs = s.runs + excluded.runs, rating_sum = s.rating_sum + excluded.rating_sum,
+            rating_count = s.rating_count + excluded.rating_count;
+
+          INSERT INTO package_user_last_day AS s
+          SELECT package_id, user_id, max(utc_day(created_at))
+          FROM tmp_usage_batch WHERE package_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = greatest(s.last_day, excluded.last_day);
+        END
+        $fn$;
+
+        -- Recomputes the rollups of the given package-days and package-users from the raw rows.
+        CREATE FUNCTION usage_rollup_recompute(days_touched jsonb, users_touched jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN
+          CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_keys (package_id uuid, day date) ON COMMIT DELETE ROWS;
+          DELETE FROM tmp_rollup_keys;
+          INSERT INTO tmp_rollup_keys
+          SELECT DISTINCT (e->>'p')::uuid, (e->>'d')::date FROM jsonb_array_elements(days_touched) e;
+
+          DELETE FROM package_daily_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_model_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_version_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_users s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+
+          CREATE TEMP TABLE IF NOT EXISTS tmp_usage_batch (LIKE playground_usage) ON COMMIT DELETE ROWS;
+          DELETE FROM tmp_usage_batch;
+          INSERT INTO tmp_usage_batch
+          SELECT u.* FROM tmp_rollup_keys k JOIN playground_usage u
+            ON u.package_id = k.package_id
+           AND u.created_at >= (k.day::timestamp AT TIME ZONE 'UTC')
+           AND u.created_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC');
+          PERFORM usage_rollup_add_batch();
+
+          DELETE FROM package_user_last_day s
+          USING (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
+          WHERE s.package_id = t.package_id AND s.user_id = t.user_id;
+          INSERT INTO package_user_last_day
+          SELECT u.package_id, u.user_id, max(utc_day(u.created_at))
+          FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
+          JOIN playground_usage u ON u.package_id = t.package_id AND u.user_id = t.user_id
+          GROUP BY 1, 2
+          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
+          DELETE FROM tmp_usage_batch;
+        END
+        $fn$;
+
+        CREATE FUNCTION usage_rollup_on_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          CREATE TEMP TABLE IF NOT EXISTS tmp_usage_batch (LIKE playground_usage) ON COMMIT DELETE ROWS;
+          DELETE FROM tmp_usage_batch;
+          INSERT INTO tmp_usage_batch SELECT * FROM new_rows;
+          PERFORM usage_rollup_add_batch();
+          DELETE FROM tmp_usage_batch;
+          RETURN NULL;
+        END
+        $fn$;
+
+        CREATE FUNCTION usage_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        DECLARE
+          touched_days jsonb;
+          touched_users jsonb;
+        BEGIN
+          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb)
+            INTO touched_days
+            FROM (SELECT package_id, created_at FROM old_rows UNION ALL SELECT package_id, created_at FROM new_rows) r
+           WHERE package_id IS NOT NULL;
+          IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
+          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
+            INTO touched_users
+            FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
+                  UNION ALL
+                  SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
+           WHERE package_id IS NOT NULL;
+          PERFORM usage_rollup_recompute(touched_days, touched_users);
+          RETURN NULL;
+        END
+        $fn$;
+
+        CREATE FUNCTION usage_rollup_on_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        DECLARE
+          touched_days jsonb;
+          touched_users jsonb;
+        BEGIN
+          IF current_setting('prpm.retention', true) = 'on' THEN RETURN NULL; END IF;
+          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb),
+                 coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
+            INTO touched_days, touched_users
+            FROM old_rows WHERE package_id IS NOT NULL;
+          IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
+          PERFORM usage_rollup_recompute(touched_days, touched_users);
+          RETURN NULL;
+        END
+        $fn$;
+
+        CREATE TRIGGER usage_rollup_insert AFTER INSERT ON playground_usage
+          REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_insert();
+        CREATE TRIGGER usage_rollup_update AFTER UPDATE ON playground_usage
+          REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_update();
+        CREATE TRIGGER usage_rollup_delete AFTER DELETE ON playground_usage
+          REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_delete();
+
+        -- Rebuilds every rollup from the raw rows (after a bulk load with triggers disabled).
+        CREATE FUNCTION usage_rollup_rebuild() RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN
+          TRUNCATE package_daily_stats, package_daily_model_stats, package_daily_version_stats,
+                   package_daily_users, package_user_last_day;
+          INSERT INTO package_daily_users
+          SELECT DISTINCT package_id, utc_day(created_at), user_id FROM playground_usage WHERE package_id IS NOT NULL;
+          INSERT INTO package_daily_stats
+          SELECT u.package_id, u.day, u.runs, u.successes, u.duration_sum, u.tokens_sum, u.rating_sum, u.rating_count, d.n
+          FROM (SELECT package_id, utc_day(created_at) AS day, count(*) AS runs,
+                       count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
+                       sum(duration_ms) AS duration_sum, sum(tokens_used) AS tokens_sum,
+                       coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
+                FROM playground_usage WHERE package_id IS NOT NULL GROUP BY 1, 2) u
+          JOIN (SELECT package_id, day, count(*) AS n FROM package_daily_users GROUP BY 1, 2) d USING (package_id, day);
+          INSERT INTO package_daily_model_stats
+          SELECT package_id, utc_day(created_at), model, count(*), count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(duration_ms)
+          FROM playground_usage WHERE package_id IS NOT NULL GROUP BY 1, 2, 3;
+          INSERT INTO package_daily_version_stats
+          SELECT package_id, utc_day(created_at), package_version, count(*), coalesce(sum(user_rating), 0), count(user_rating)
+          FROM playground_usage WHERE package_id IS NOT NULL AND package_version IS NOT NULL GROUP BY 1, 2, 3;
+          INSERT INTO package_user_last_day
+          SELECT package_id, user_id, max(utc_day(created_at)) FROM playground_usage WHERE package_id IS NOT NULL GROUP BY 1, 2;
+        END
+        $fn$;
+        """
+
+    static let trendsAndArchive = """
+        -- The worker's latest week-over-week figures per package.
+        CREATE TABLE package_trends (
+          package_id uuid PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
+          this_week bigint NOT NULL,
+          last_week bigint NOT NULL,
+          change_pct double precision,
+          trend text NOT NULL CHECK (trend IN ('new','rising','falling','stable')),
+          computed_at timestamptz NOT NULL
+        );
+        -- Daily aggregates of usage rows removed by retention, per package, model and org (kept forever).
+        CREATE TABLE usage_daily_archive (
+          day date NOT NULL,
+          package_id uuid,
+          model text NOT NULL,
+          org_id uuid,
+          runs bigint NOT NULL,
+          successes bigint NOT NULL,
+          unique_users bigint NOT NULL,
+          credits_sum bigint NOT NULL,
+          tokens_sum bigint NOT NULL,
+          duration_sum bigint NOT NULL,
+          rating_sum bigint NOT NULL,
+          rating_count bigint NOT NULL
+        );
+        CREATE UNIQUE INDEX idx_usage_daily_archive_key
+          ON usage_daily_archive (day, coalesce(package_id, '00000000-0000-0000-0000-000000000000'::uuid), model,
+                                  coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid));
+        """
+}
