@@ -52,6 +52,12 @@ let package = Package(
             dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Deterministic demo data, loaded with COPY.
+        .target(
+            name: "AnalyticsSeed",
+            dependencies: ["Analytics", "Postgres", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // The Redis cache in front of the queries.
         .target(
             name: "AnalyticsCache",
@@ -92,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "prpm-analytics",
             dependencies: [
-                "Analytics", "AnalyticsAPI", "AnalyticsWorker", "Postgres", "Redis",
+                "Analytics", "AnalyticsAPI", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,7 +126,7 @@ let package = Package(
 
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "AnalyticsSeed", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
         .testTarget(
