@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "AnalyticsCache",
             dependencies: [
-                "Analytics", "Redis",
+                "Analytics", "Redis", "Postgres", "ConnectionPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Analytics", "AnalyticsCache", "Badges", "Postgres", "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

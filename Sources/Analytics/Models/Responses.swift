@@ -162,4 +162,5 @@ public struct FeedbackResult: Codable, Sendable, Equatable {
 
 public struct IngestResult: Codable, Sendable, Equatable {
     public var ids: [UUID]
+    public init(ids: [UUID]) { self.ids = ids }
 }

@@ -212,9 +212,20 @@ enum SchemaSQL {
           touched_days jsonb;
           touched_users jsonb;
         BEGIN
+          -- Only columns the rollups read matter (feedback text, was_helpful… do not).
           SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb)
             INTO touched_days
-            FROM (SELECT package_id, created_at FROM old_rows UNION ALL SELECT package_id, created_at FROM new_rows) r
+            FROM (SELECT o.package_id, o.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                         o.tokens_used, o.user_rating)
+                        IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                          n.duration_ms, n.tokens_used, n.user_rating)
+                  UNION ALL
+                  SELECT n.package_id, n.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                         o.tokens_used, o.user_rating)
+                        IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                          n.duration_ms, n.tokens_used, n.user_rating)) r
            WHERE package_id IS NOT NULL;
           IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
           SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
@@ -298,7 +309,6 @@ enum SchemaSQL {
           org_id uuid,
           runs bigint NOT NULL,
           successes bigint NOT NULL,
-          unique_users bigint NOT NULL,
           credits_sum bigint NOT NULL,
           tokens_sum bigint NOT NULL,
           duration_sum bigint NOT NULL,

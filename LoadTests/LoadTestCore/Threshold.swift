@@ -1,0 +1,148 @@
+/// A pass/fail rule such as `p99<10ms`, `errors<0.1%`, `hit_ratio>0.95`, `throughput>=1000`,
+/// optionally scoped to one scenario: `badge:p99<5ms`.
+public struct Threshold: Sendable, Equatable, CustomStringConvertible {
+    public enum Metric: String, Sendable, CaseIterable {
+        case p50, p90, p99, p999, max, errors, hitRatio = "hit_ratio", throughput
+
+        var isLatency: Bool {
+            switch self {
+            case .p50, .p90, .p99, .p999, .max: true
+            default: false
+            }
+        }
+    }
+
+    public enum Op: String, Sendable, CaseIterable {
+        case lt = "<", le = "<=", gt = ">", ge = ">="
+
+        public func holds(_ lhs: Double, _ rhs: Double) -> Bool {
+            switch self {
+            case .lt: lhs < rhs
+            case .le: lhs <= rhs
+            case .gt: lhs > rhs
+            case .ge: lhs >= rhs
+            }
+        }
+    }
+
+    /// The expression as written.
+    public let expression: String
+    public let scenario: String?
+    public let metric: Metric
+    public let op: Op
+    /// Normalised bound: milliseconds for latencies, a fraction (0...1) for errors and hit_ratio, req/s for throughput.
+    public let bound: Double
+
+    public var description: String { expression }
+
+    public init(parsing text: String) throws(LoadTestError) {
+        let expr = text.filter { !$0.isWhitespace }
+        guard !expr.isEmpty else { throw .config("empty threshold") }
+        self.expression = text.trimmingSpaces()
+        var body = Substring(expr)
+        if let colon = body.firstIndex(of: ":") {
+            let scope = String(body[..<colon])
+            guard !scope.isEmpty, Scenario(name: scope) != nil else {
+                throw .config("threshold '\(text)': unknown scenario '\(scope)' (known: \(Scenario.allNames))")
+            }
+            self.scenario = scope
+            body = body[body.index(after: colon)...]
+        } else {
+            self.scenario = nil
+        }
+        guard let opStart = body.firstIndex(where: { $0 == "<" || $0 == ">" }) else {
+            throw .config("threshold '\(text)': expected METRIC OP VALUE with OP one of < <= > >=")
+        }
+        var metricName = body[..<opStart].lowercased()
+        if metricName == "p99.9" { metricName = "p999" }
+        if metricName == "error_rate" || metricName == "error" { metricName = "errors" }
+        if metricName == "rps" { metricName = "throughput" }
+        guard let metric = Metric(rawValue: metricName) else {
+            throw .config("threshold '\(text)': unknown metric '\(metricName)' (p50 p90 p99 p999 max errors hit_ratio throughput)")
+        }
+        var valueStart = body.index(after: opStart)
+        var opText = String(body[opStart])
+        if valueStart < body.endIndex, body[valueStart] == "=" {
+            opText.append("=")
+            valueStart = body.index(after: valueStart)
+        }
+        guard let op = Op(rawValue: opText) else { throw .config("threshold '\(text)': bad operator") }
+        let valueText = body[valueStart...]
+        let numberEnd = valueText.firstIndex(where: { !($0.isNumber || $0 == "." || $0 == "e" || $0 == "E") }) ?? valueText.endIndex
+        let numberText = valueText[..<numberEnd]
+        let unit = valueText[numberEnd...].lowercased()
+        guard !numberText.isEmpty, let number = Double(numberText), number.isFinite, number >= 0 else {
+            throw .config("threshold '\(text)': expected a non-negative number after '\(opText)'")
+        }
+        let bound: Double
+        switch metric {
+        case .p50, .p90, .p99, .p999, .max:
+            switch unit {
+            case "", "ms": bound = number
+            case "us", "µs": bound = number / 1000
+            case "s": bound = number * 1000
+            default: throw .config("threshold '\(text)': latency unit must be us, ms or s (got '\(unit)')")
+            }
+        case .errors, .hitRatio:
+            switch unit {
+            case "%": bound = number / 100
+            case "": bound = number
+            default: throw .config("threshold '\(text)': \(metric.rawValue) takes a fraction or a percentage (got '\(unit)')")
+            }
+            guard bound <= 1 else { throw .config("threshold '\(text)': \(metric.rawValue) must be within 0...1 (or 0%...100%)") }
+        case .throughput:
+            guard unit == "" || unit == "rps" || unit == "/s" else {
+                throw .config("threshold '\(text)': throughput takes requests per second (got '\(unit)')")
+            }
+            bound = number
+        }
+        self.metric = metric
+        self.op = op
+        self.bound = bound
+    }
+
+    /// The measured value in the threshold's unit, or nil when there is no data (which fails the threshold).
+    public func value(in summary: StatsSummary) -> Double? {
+        let stats: StatsSummary
+        if let scenario {
+            guard let scoped = summary.perScenario?[scenario] else { return nil }
+            stats = scoped
+        } else {
+            stats = summary
+        }
+        switch metric {
+        case .p50: return stats.requests > 0 ? stats.latencyMs.p50 : nil
+        case .p90: return stats.requests > 0 ? stats.latencyMs.p90 : nil
+        case .p99: return stats.requests > 0 ? stats.latencyMs.p99 : nil
+        case .p999: return stats.requests > 0 ? stats.latencyMs.p999 : nil
+        case .max: return stats.requests > 0 ? stats.latencyMs.max : nil
+        case .errors: return stats.requests > 0 ? stats.errorRate : nil
+        case .hitRatio: return stats.cache.hitRatio
+        case .throughput: return stats.throughputRps
+        }
+    }
+
+    public func evaluate(_ summary: StatsSummary, scope: String = "run") -> ThresholdResult {
+        let measured = value(in: summary)
+        let passed = measured.map { op.holds($0, bound) } ?? false
+        return ThresholdResult(expr: expression, scope: scope, value: measured, passed: passed)
+    }
+}
+
+public struct ThresholdResult: Codable, Sendable, Equatable {
+    public var expr: String
+    /// `run`, `phase:NAME` or `step:NAME@RATE`.
+    public var scope: String
+    /// Milliseconds for latencies, a fraction for errors/hit_ratio, req/s for throughput; nil when there was no data.
+    public var value: Double?
+    public var passed: Bool
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
+        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
+        return String(scalars)
+    }
+}

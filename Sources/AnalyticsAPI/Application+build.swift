@@ -1,0 +1,73 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The request context of the API: the core storage plus the peer's address (rate limits).
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// Bodies are limited per route (64 KiB, ingestion 1 MiB); this is the outer bound.
+    public var maxUploadSize: Int { 1024 * 1024 }
+}
+
+/// Flushes hot-read counts until graceful shutdown.
+struct HotReadService: Service {
+    let recorder: HotReadRecorder
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await recorder.run() }
+    }
+}
+
+/// Builds the router: middleware first, then the routes.
+public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequestContext> {
+    let config = dependencies.config
+    let registry = Observability.bootstrapMetrics()
+    let reader = AnalyticsReader(
+        queries: dependencies.queries, cache: dependencies.cache, hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds)
+    let authenticator = await Authenticator(secret: config.jwtSecret, queries: dependencies.queries, cacheSeconds: config.authCacheSeconds)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMiddleware())
+    router.add(middleware: ErrorMiddleware(routes: RouteTable(APIRoutes.all)))
+
+    OperationsController(dependencies: dependencies, registry: registry).register(on: router)
+    let api = router.group("api/v1/analytics")
+    ReadController(reader: reader, authenticator: authenticator).register(on: api)
+    WriteController(
+        queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
+        maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes
+    ).register(on: api)
+    return router
+}
+
+/// The HTTP application of `prpm-analytics serve`.
+public func buildApplication(_ dependencies: AppDependencies) async throws -> some ApplicationProtocol {
+    let router = await buildRouter(dependencies)
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
+        logger: dependencies.logger)
+    app.addServices(HotReadService(recorder: dependencies.hotReads))
+    return app
+}
+
+/// Every route, for the 405 table and the OpenAPI test.
+enum APIRoutes {
+    static let all: [(String, HTTPRequest.Method)] = [
+        ("/healthz", .get), ("/readyz", .get), ("/metrics", .get), ("/openapi.json", .get),
+        ("/api/v1/analytics/package/:packageId", .get), ("/api/v1/analytics/package/:packageId/badge/:file", .get),
+        ("/api/v1/analytics/user/me", .get), ("/api/v1/analytics/organization/:orgId", .get),
+        ("/api/v1/analytics/trending", .get), ("/api/v1/analytics/feedback", .post), ("/api/v1/analytics/usage", .post),
+    ]
+}

@@ -1,0 +1,75 @@
+import Analytics
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JWTKit
+
+/// The claims PRPM's registry tokens carry: the user in `user_id` (else `sub`), `exp` required.
+struct AccessTokenClaims: JWTPayload {
+    var user_id: String?
+    var sub: SubjectClaim?
+    var exp: ExpirationClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Verifies `Authorization: Bearer <JWT>` (HS256 only) and that the user exists and is not deleted.
+public final class Authenticator: Sendable {
+    private let keys: JWTKeyCollection
+    private let queries: AnalyticsQueries
+    private let activeUsers: TTLCache<UUID, Bool>
+
+    public init(secret: String, queries: AnalyticsQueries, cacheSeconds: Int) async {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        self.keys = keys
+        self.queries = queries
+        self.activeUsers = TTLCache(ttl: .seconds(cacheSeconds), capacity: 100_000)
+    }
+
+    /// The authenticated user's id, or a 401 `APIError`.
+    public func userId(from request: Request) async throws -> UUID {
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized("missing bearer token") }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized("missing bearer token") }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard Self.headerAlgorithm(token) == "HS256" else { throw APIError.unauthorized("token must be signed with HS256") }
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+        } catch {
+            throw APIError.unauthorized("invalid or expired token")
+        }
+        guard let text = claims.user_id ?? claims.sub?.value, let id = UUID(uuidString: text) else {
+            throw APIError.unauthorized("token names no user")
+        }
+        let active: Bool
+        if let cached = activeUsers[id] {
+            active = cached
+        } else {
+            active = try await queries.isActiveUser(id)
+            activeUsers[id] = active
+        }
+        guard active else { throw APIError.unauthorized("unknown or deleted user") }
+        return id
+    }
+
+    /// The `alg` of a compact JWS header, read before any verification so that `none`
+    /// and every other algorithm are refused whatever the key collection would do.
+    static func headerAlgorithm(_ token: String) -> String? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = Base64URL.decode(String(parts[0])),
+            let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any]
+        else { return nil }
+        return object["alg"] as? String
+    }
+}
+
+enum Base64URL {
+    static func decode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        return Data(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,73 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    static let xCache = HTTPField.Name("X-Cache")!
+    static let xRequestId = HTTPField.Name("X-Request-Id")!
+}
+
+/// Whether a response may be kept by shared caches.
+enum Visibility {
+    case publicData
+    case privateData
+}
+
+extension Request {
+    /// `days` of a read endpoint (1…365, default 30), or 400.
+    func days() throws -> Int {
+        guard let days = AnalyticsWindow.parseDays(uri.queryParameters.get("days")) else { throw APIError.invalidDays }
+        return days
+    }
+
+    /// The body, at most `limit` bytes (413 beyond), which must be JSON (415 otherwise).
+    mutating func jsonBody(limit: Int) async throws -> [UInt8] {
+        let contentType = headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
+        }
+        if let length = headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")
+        }
+        let buffer = try await body.collect(upTo: limit)
+        return Array(buffer.readableBytesView)
+    }
+}
+
+enum Responses {
+    /// A cached read: the stored bytes as they are, with X-Cache, ETag and Cache-Control;
+    /// 304 when the client's `If-None-Match` matches (public data only).
+    static func cached(_ cached: CachedResponse, request: Request, visibility: Visibility) -> Response {
+        cachedBody(
+            cached.entry.body, etag: cached.entry.etag, status: cached.status, maxAge: cached.maxAge(), contentType: "application/json; charset=utf-8",
+            request: request, visibility: visibility)
+    }
+
+    static func cachedBody(
+        _ body: [UInt8], etag: String, status: CacheStatus, maxAge: Int, contentType: String, request: Request, visibility: Visibility,
+        httpStatus: HTTPResponse.Status = .ok
+    ) -> Response {
+        var headers: HTTPFields = [.xCache: status.rawValue]
+        switch visibility {
+        case .publicData:
+            headers[.cacheControl] = "public, max-age=\(maxAge)"
+            headers[.eTag] = etag
+            if httpStatus == .ok, ETag.matches(ifNoneMatch: request.headers[.ifNoneMatch], etag: etag) {
+                return Response(status: .notModified, headers: headers)
+            }
+        case .privateData:
+            headers[.cacheControl] = "private, no-store"
+        }
+        headers[.contentType] = contentType
+        return Response(status: httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let body = try AnalyticsReader.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "private, no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

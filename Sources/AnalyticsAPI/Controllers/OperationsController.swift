@@ -1,0 +1,62 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import Hummingbird
+import Metrics
+import Prometheus
+
+/// /healthz, /readyz, /metrics, /openapi.json.
+struct OperationsController<Context: RequestContext> {
+    let dependencies: AppDependencies
+    let registry: PrometheusCollectorRegistry
+
+    func register(on router: Router<Context>) {
+        router.get("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        }
+        router.get("readyz", use: ready)
+        router.get("metrics") { [registry, dependencies] _, _ in
+            Self.recordPoolGauges(dependencies)
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16_384)
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+
+    struct Readiness: Encodable {
+        let status: String
+        let postgres: String
+        let redis: String
+        let circuitBreaker: String
+        let degraded: Bool
+    }
+
+    @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+        let postgresUp = (try? await dependencies.postgres.query("SELECT 1 AS one")) != nil
+        let redisUp = (try? await dependencies.redis.command("PING")) == .status("PONG")
+        let readiness = Readiness(
+            status: postgresUp ? "ready" : "unavailable", postgres: postgresUp ? "up" : "down", redis: redisUp ? "up" : "down",
+            circuitBreaker: dependencies.breaker.state.rawValue, degraded: !redisUp || dependencies.breaker.state != .closed)
+        return try Responses.json(readiness, status: postgresUp ? .ok : .serviceUnavailable)
+    }
+
+    static func recordPoolGauges(_ dependencies: AppDependencies) {
+        let pools: [(String, open: Int, idle: Int, waiting: Int)] = [
+            ("postgres", dependencies.postgres.pool.stats.open, dependencies.postgres.pool.stats.idle, dependencies.postgres.pool.stats.waiting),
+            ("redis", dependencies.redis.pool.stats.open, dependencies.redis.pool.stats.idle, dependencies.redis.pool.stats.waiting),
+        ]
+        for (name, open, idle, waiting) in pools {
+            Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", name), ("state", "open")]).record(open)
+            Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", name), ("state", "idle")]).record(idle)
+            Metrics.Gauge(label: "prpm_pool_waiters", dimensions: [("pool", name)]).record(waiting)
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Analytics
+import Foundation
+import Hummingbird
+
+/// GET package (public), user/me (authenticated), organization (owner/admin), trending (public).
+struct ReadController<Context: RequestContext> {
+    let reader: AnalyticsReader
+    let authenticator: Authenticator
+
+    func register(on router: RouterGroup<Context>) {
+        router.get("package/:packageId", use: package)
+        router.get("user/me", use: me)
+        router.get("organization/:orgId", use: organization)
+        router.get("trending", use: trending)
+    }
+
+    @Sendable func package(_ request: Request, context: Context) async throws -> Response {
+        let days = try request.days()
+        let idOrName = try context.parameters.require("packageId")
+        let (_, cached) = try await reader.package(idOrName, days: days)
+        return Responses.cached(cached, request: request, visibility: .publicData)
+    }
+
+    @Sendable func me(_ request: Request, context: Context) async throws -> Response {
+        let userId = try await authenticator.userId(from: request)
+        let days = try request.days()
+        return Responses.cached(try await reader.user(userId, days: days), request: request, visibility: .privateData)
+    }
+
+    @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
+        let userId = try await authenticator.userId(from: request)
+        let days = try request.days()
+        // An id that is not a UUID names no organization: 403 like any other (existence is not revealed).
+        guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
+        return Responses.cached(try await reader.organization(orgId, caller: userId, days: days), request: request, visibility: .privateData)
+    }
+
+    @Sendable func trending(_ request: Request, context: Context) async throws -> Response {
+        let raw = request.uri.queryParameters.get("limit")
+        guard let limit = Self.parseLimit(raw) else {
+            throw APIError.badRequest("limit must be an integer from 1 to 100", code: "invalid_limit")
+        }
+        return Responses.cached(try await reader.trending(limit: limit), request: request, visibility: .publicData)
+    }
+
+    static func parseLimit(_ raw: String?) -> Int? {
+        guard let raw else { return 20 }
+        guard !raw.isEmpty, raw.count <= 3, raw.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let limit = Int(raw), (1...100).contains(limit)
+        else { return nil }
+        return limit
+    }
+}

@@ -1,0 +1,49 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import Hummingbird
+
+/// POST feedback (authenticated) and usage ingestion (ingest token). Both invalidate the
+/// cache entries their rows feed before answering (read-your-writes).
+struct WriteController<Context: RequestContext> {
+    let queries: AnalyticsQueries
+    let cache: ResponseCache
+    let authenticator: Authenticator
+    let ingestToken: String
+    let maxBodyBytes: Int
+    let maxIngestBodyBytes: Int
+
+    func register(on router: RouterGroup<Context>) {
+        router.post("feedback", use: feedback)
+        router.post("usage", use: ingest)
+    }
+
+    @Sendable func feedback(_ request: Request, context: Context) async throws -> Response {
+        let userId = try await authenticator.userId(from: request)
+        var request = request
+        let input = try FeedbackInput.parse(try await request.jsonBody(limit: maxBodyBytes))
+        let (result, affected) = try await queries.submitFeedback(input, userId: userId)
+        await cache.invalidate(affected)
+        return try Responses.json(result)
+    }
+
+    @Sendable func ingest(_ request: Request, context: Context) async throws -> Response {
+        guard !ingestToken.isEmpty, let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            Self.constantTimeEquals(String(header.dropFirst(7)), ingestToken)
+        else { throw APIError.unauthorized("invalid ingest token") }
+        var request = request
+        let events = try UsageBatch.parse(try await request.jsonBody(limit: maxIngestBodyBytes))
+        let (ids, affected) = try await queries.ingest(events)
+        await cache.invalidate(affected)
+        return try Responses.json(IngestResult(ids: ids), status: .created)
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}

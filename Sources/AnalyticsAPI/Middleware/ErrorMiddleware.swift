@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Maps every error to the contract's error body, once, and tells 405 from 404 for
+/// paths that exist with another method.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            var apiError = APIError.from(error)
+            if let http = error as? HTTPError, http.status == .notFound, context.endpointPath == nil {
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    apiError = APIError(
+                        .methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not allowed here",
+                        headers: [.allow: allowed.map(\.rawValue).sorted().joined(separator: ", ")])
+                }
+            }
+            if apiError.status.code >= 500 {
+                context.logger.error("request failed", metadata: ["error": "\(error)", "status": "\(apiError.status.code)"])
+            }
+            return try apiError.response(from: request, context: context)
+        }
+    }
+}
+
+/// The registered route patterns, to answer 405 with an `Allow` header.
+final class RouteTable: Sendable {
+    private let routes: [(segments: [String], method: HTTPRequest.Method)]
+
+    init(_ routes: [(String, HTTPRequest.Method)]) {
+        self.routes = routes.map { (path, method) in (path.split(separator: "/").map(String.init), method) }
+    }
+
+    func methods(for path: String) -> Set<HTTPRequest.Method> {
+        let parts = path.split(separator: "/").map(String.init)
+        var methods: Set<HTTPRequest.Method> = []
+        for route in routes where route.segments.count == parts.count {
+            let matches = zip(route.segments, parts).allSatisfy { pattern, part in pattern.hasPrefix(":") || pattern == part }
+            if matches {
+                methods.insert(route.method)
+                if route.method == .get { methods.insert(.head) }
+            }
+        }
+        return methods
+    }
+}

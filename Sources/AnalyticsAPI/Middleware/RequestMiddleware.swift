@@ -1,0 +1,41 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+
+/// Accepts or generates `X-Request-Id` (echoed back), logs one structured line per request,
+/// and records `prpm_http_requests_total` / `prpm_http_request_duration_seconds` by route,
+/// method and status.
+struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let incoming = request.headers[.xRequestId].flatMap { $0.count <= 128 && !$0.isEmpty ? $0 : nil }
+        let requestId = incoming ?? UUID().uuidString.lowercased()
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(requestId)
+        var response = try await next(request, context)
+        response.headers[.xRequestId] = requestId
+        let route = context.endpointPath ?? "unmatched"
+        let status = String(response.status.code)
+        let elapsed = ContinuousClock.now - start
+        Counter(label: "prpm_http_requests_total", dimensions: [("route", route), ("method", request.method.rawValue), ("status", status)])
+            .increment()
+        Timer(label: "prpm_http_request_duration_seconds", dimensions: [("route", route), ("method", request.method.rawValue)])
+            .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if context.logger.logLevel <= .info {
+            context.logger.info(
+                "request",
+                metadata: [
+                    "method": .string(request.method.rawValue), "path": .string(request.uri.path), "route": .string(route),
+                    "status": .string(status), "cache": .string(response.headers[.xCache] ?? "-"),
+                    "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
+                ])
+        }
+        return response
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}

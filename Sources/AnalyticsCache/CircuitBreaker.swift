@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// Guards calls to Redis: after `failureThreshold` consecutive failures it opens and calls
+/// are skipped (the API answers from Postgres, `BYPASS`) for `openDuration`; then one probe
+/// is let through (half-open): success closes it, failure opens it again.
+public final class CircuitBreaker: Sendable {
+    public enum State: String, Sendable {
+        case closed
+        case open
+        case halfOpen = "half_open"
+    }
+
+    private struct Storage {
+        var state: State = .closed
+        var consecutiveFailures = 0
+        var openedAt: ContinuousClock.Instant?
+        var probeInFlight = false
+    }
+
+    public let failureThreshold: Int
+    public let openDuration: Duration
+    private let storage = Mutex(Storage())
+    private let onChange: @Sendable (State) -> Void
+
+    public init(failureThreshold: Int = 3, openDuration: Duration = .seconds(2), onChange: @escaping @Sendable (State) -> Void = { _ in }) {
+        self.failureThreshold = failureThreshold
+        self.openDuration = openDuration
+        self.onChange = onChange
+    }
+
+    public var state: State { storage.withLock { $0.state } }
+
+    /// Whether a call may go to Redis now. In half-open state only one probe is allowed.
+    public func allowRequest() -> Bool {
+        let (allowed, changed) = storage.withLock { s -> (Bool, State?) in
+            switch s.state {
+            case .closed: return (true, nil)
+            case .open:
+                guard let openedAt = s.openedAt, ContinuousClock.now - openedAt >= openDuration else { return (false, nil) }
+                s.state = .halfOpen
+                s.probeInFlight = true
+                return (true, .halfOpen)
+            case .halfOpen:
+                if s.probeInFlight { return (false, nil) }
+                s.probeInFlight = true
+                return (true, nil)
+            }
+        }
+        if let changed { onChange(changed) }
+        return allowed
+    }
+
+    public func recordSuccess() {
+        let changed = storage.withLock { s -> Bool in
+            s.consecutiveFailures = 0
+            s.probeInFlight = false
+            guard s.state != .closed else { return false }
+            s.state = .closed
+            s.openedAt = nil
+            return true
+        }
+        if changed { onChange(.closed) }
+    }
+
+    public func recordFailure() {
+        let changed = storage.withLock { s -> Bool in
+            s.consecutiveFailures += 1
+            s.probeInFlight = false
+            if s.state == .halfOpen || (s.state == .closed && s.consecutiveFailures >= failureThreshold) {
+                s.state = .open
+                s.openedAt = .now
+                return true
+            }
+            return false
+        }
+        if changed { onChange(.open) }
+    }
+}

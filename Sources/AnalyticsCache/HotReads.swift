@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import Redis
+import Synchronization
+
+/// Counts package reads in memory and flushes them to the hot-set sorted set every
+/// `flushInterval` in one pipelined round trip, off the request path. The worker decays
+/// the scores and refreshes the top packages ahead of expiry.
+public final class HotReadRecorder: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    private let redis: RedisClient
+    private let breaker: CircuitBreaker
+    private let logger: Logger
+    public let flushInterval: Duration
+
+    public init(redis: RedisClient, breaker: CircuitBreaker, logger: Logger, flushInterval: Duration = .milliseconds(100)) {
+        self.redis = redis
+        self.breaker = breaker
+        self.logger = logger
+        self.flushInterval = flushInterval
+    }
+
+    public func record(packageId: UUID) {
+        let member = packageId.canonical
+        counts.withLock { $0[member, default: 0] += 1 }
+    }
+
+    /// Flushes until the task is cancelled (then once more).
+    public func run() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: flushInterval)
+            await flush()
+        }
+        await flush()
+    }
+
+    public func flush() async {
+        let pending = counts.withLock { counts -> [String: Int] in
+            defer { counts = [:] }
+            return counts
+        }
+        guard !pending.isEmpty else { return }
+        guard breaker.allowRequest() else { return }  // dropped: hot-set scores are advisory
+        do {
+            _ = try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key] })
+            breaker.recordSuccess()
+        } catch {
+            breaker.recordFailure()
+            logger.debug("hot-read flush failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import Logging
+import Metrics
+import Redis
+import ServiceLifecycle
+
+/// `prpm-analytics worker`: schedules the jobs (each on one worker at a time through a
+/// Redis lease) and consumes refresh tasks from a Redis Stream consumer group (a crashed
+/// worker's pending tasks are claimed by another). SIGTERM: stops taking work, finishes
+/// the task in hand (unacknowledged ones stay pending for others), exits.
+public struct AnalyticsWorker: Service {
+    let deps: WorkerDependencies
+    let jobs: Jobs
+
+    public init(dependencies: WorkerDependencies) {
+        self.deps = dependencies
+        self.jobs = Jobs(deps: dependencies)
+    }
+
+    /// Runs one job now (no lease: for cron and tests). True when it succeeded.
+    public func runOnce(_ job: WorkerJob) async -> Bool {
+        do {
+            try await execute(job)
+            if job == .refresh { try await drainStream() }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public func run() async throws {
+        deps.logger.info("worker started", metadata: ["consumer": "\(deps.config.consumerName)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await schedule(.refresh, every: deps.config.refreshInterval) }
+            group.addTask { await schedule(.trends, every: deps.config.trendsInterval) }
+            group.addTask { await schedule(.retention, every: deps.config.retentionInterval) }
+            group.addTask { await consume() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+        deps.logger.info("worker stopped")
+    }
+
+    // MARK: - Scheduling
+
+    private func schedule(_ job: WorkerJob, every interval: Duration) async {
+        while !Task.isCancelled {
+            await runLeased(job)
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Runs `job` when this worker takes its lease; renews the lease while running.
+    func runLeased(_ job: WorkerJob) async {
+        let ttl = deps.config.leaseTTL
+        let lease: Lease?
+        do {
+            lease = try await Lease.acquire(job.rawValue, ttl: ttl, redis: deps.redis)
+        } catch {
+            deps.logger.warning("lease unavailable", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])
+            return
+        }
+        guard let lease else { return }
+        let renewal = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: ttl / 3)
+                if Task.isCancelled { break }
+                if (try? await lease.renew(ttl: ttl, redis: deps.redis)) == false {
+                    deps.logger.warning("lease lost", metadata: ["job": "\(job.rawValue)"])
+                }
+            }
+        }
+        defer { renewal.cancel() }
+        do {
+            try await execute(job)
+        } catch {
+            // Logged and counted in execute.
+        }
+        renewal.cancel()
+        try? await lease.release(redis: deps.redis)
+    }
+
+    func execute(_ job: WorkerJob) async throws {
+        let start = ContinuousClock.now
+        let dimensions = [("job", job.rawValue)]
+        do {
+            var metadata: Logger.Metadata = ["job": "\(job.rawValue)"]
+            switch job {
+            case .refresh:
+                metadata["tasks"] = "\(try await jobs.enqueueRefresh())"
+                let lag = try await jobs.refreshLag()
+                Metrics.Gauge(label: "prpm_worker_refresh_lag_seconds").record(lag)
+                metadata["refresh_lag_s"] = "\(lag)"
+            case .trends:
+                metadata["packages"] = "\(try await jobs.trends())"
+            case .retention:
+                let result = try await jobs.retention()
+                metadata["archived"] = "\(result.rowsArchived)"
+                metadata["feedback_cleared"] = "\(result.feedbackCleared)"
+                metadata["anonymized"] = "\(result.usersAnonymized)"
+            }
+            let elapsed = ContinuousClock.now - start
+            Metrics.Timer(label: "prpm_worker_job_duration_seconds", dimensions: dimensions).record(duration: elapsed)
+            Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "ok")]).increment()
+            metadata["duration_ms"] = "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"
+            deps.logger.info("job finished", metadata: metadata)
+        } catch {
+            Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "failed")]).increment()
+            deps.logger.error("job failed", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    // MARK: - Refresh tasks (stream consumer group)
+
+    private func ensureGroup() async throws {
+        do {
+            try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
+        } catch RedisError.server(let message) where message.hasPrefix("BUSYGROUP") {
+            // Exists already.
+        }
+    }
+
+    /// Reads tasks (first the ones of dead consumers, idle > 2 lease TTLs, then new ones)
+    /// and acknowledges each after its entry was written.
+    private func consume() async {
+        while !Task.isCancelled {
+            do {
+                try await ensureGroup()
+                while !Task.isCancelled {
+                    let processed = try await consumeBatch()
+                    if processed == 0 { try await Task.sleep(for: .milliseconds(200)) }
+                }
+            } catch {
+                deps.logger.warning("refresh consumer error; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Processes what is pending now and returns (for `--once refresh` and tests).
+    func drainStream() async throws {
+        try await ensureGroup()
+        while try await consumeBatch() > 0 {}
+    }
+
+    /// One batch: claimed stale tasks first, then new ones. Returns how many were processed.
+    /// Reads never block on the server (a blocking read would outlive the command timeout):
+    /// the consumer polls instead.
+    func consumeBatch() async throws -> Int {
+        let idleMs = String(Lease.milliseconds(deps.config.leaseTTL * 2))
+        let claimed = try await deps.redis.command(
+            "XAUTOCLAIM", Jobs.stream, Jobs.group, deps.config.consumerName, idleMs, "0-0", "COUNT", "50")
+        var entries = Self.entries(claimed.array.flatMap { $0.count > 1 ? $0[1] : nil })
+        if entries.isEmpty {
+            let reply = try await deps.redis.command(
+                "XREADGROUP", "GROUP", Jobs.group, deps.config.consumerName, "COUNT", "50", "STREAMS", Jobs.stream, ">")
+            entries = Self.entries(reply.array?.first?.array?.last)
+        }
+        guard !entries.isEmpty else { return 0 }
+        try await withThrowingTaskGroup(of: String.self) { group in
+            var running = 0
+            for entry in entries {
+                if running >= 4 {
+                    let done = try await group.next()!
+                    try await deps.redis.command("XACK", Jobs.stream, Jobs.group, done)
+                    running -= 1
+                }
+                group.addTask {
+                    if let package = UUID(uuidString: entry.package) { try await jobs.refresh(packageId: package, days: entry.days) }
+                    return entry.id
+                }
+                running += 1
+            }
+            for try await done in group { try await deps.redis.command("XACK", Jobs.stream, Jobs.group, done) }
+        }
+        let pending = try? await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int
+        Metrics.Gauge(label: "prpm_worker_stream_pending").record(pending ?? 0)
+        Counter(label: "prpm_worker_refresh_tasks_total").increment(by: entries.count)
+        return entries.count
+    }
+
+    struct RefreshTask: Sendable {
+        let id: String
+        let package: String
+        let days: Int
+    }
+
+    static func entries(_ reply: RedisReply?) -> [RefreshTask] {
+        (reply?.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string, let fields = parts[1].array?.compactMap(\.string)
+            else { return nil }
+            var values: [String: String] = [:]
+            var index = 0
+            while index + 1 < fields.count {
+                values[fields[index]] = fields[index + 1]
+                index += 2
+            }
+            guard let package = values["package"], let days = values["days"].flatMap(Int.init) else { return nil }
+            return RefreshTask(id: id, package: package, days: days)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Analytics
+import AnalyticsAPI
+import AnalyticsSeed
+import AnalyticsWorker
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+@main
+struct PRPMAnalytics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prpm-analytics",
+        abstract: "PRPM+ Analytics: usage analytics of the prompt registry.",
+        subcommands: [Migrate.self, Seed.self, Serve.self, Worker.self])
+}
+
+/// Options every command shares; each overrides its environment variable.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "libpq connection URI (env DATABASE_URL).") var databaseURL: String?
+    @Option(help: "redis://host:port/db (env REDIS_URL).") var redisURL: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
+    @Flag(help: "Plain-text logs instead of JSON lines.") var plainLogs = false
+
+    func config() -> AppConfig {
+        var config = AppConfig(environment: ProcessInfo.processInfo.environment)
+        if let databaseURL { config.databaseURL = databaseURL }
+        if let redisURL { config.redisURL = redisURL }
+        if let logLevel { config.logLevel = logLevel }
+        return config
+    }
+
+    func logger(_ label: String, config: AppConfig) -> Logger {
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        let json = !plainLogs
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or upgrade the schema (versioned, idempotent).")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let config = common.config()
+        let logger = common.logger("prpm.migrate", config: config)
+        let dependencies = try AppDependencies(config: config, logger: logger)
+        defer { Task { await dependencies.shutdown() } }
+        let applied = try await Migrator.migrate(dependencies.postgres, logger: logger)
+        logger.info("migrations applied", metadata: ["versions": "\(applied)", "latest": "\(Migrator.all.last?.version ?? 0)"])
+    }
+}
+
+struct Seed: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load deterministic demo data with COPY (into an empty database).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Usage rows.") var rows = 200_000
+    @Option(help: "Users.") var users = 2_000
+    @Option(help: "Packages (Zipf popularity).") var packages = 300
+    @Option(help: "Organizations.") var orgs = 20
+    @Option(help: "Days of history up to today.") var days = 90
+    @Option(help: "Seed of the generator (same seed, same data).") var randomSeed: UInt64 = 42
+    @Option(help: "Where to write the load tester's fixture file.") var fixtures: String?
+    @Flag(help: "Do nothing when the database already has usage rows.") var ifEmpty = false
+
+    func run() async throws {
+        let config = common.config()
+        let logger = common.logger("prpm.seed", config: config)
+        let dependencies = try AppDependencies(config: config, logger: logger)
+        defer { Task { await dependencies.shutdown() } }
+        try await Migrator.migrate(dependencies.postgres, logger: logger)
+        if ifEmpty, try await !Seeder.isEmpty(dependencies.postgres) {
+            logger.info("database already has usage rows: not seeding")
+            return
+        }
+        var options = SeedOptions()
+        options.rows = rows
+        options.users = users
+        options.packages = packages
+        options.orgs = orgs
+        options.days = days
+        options.randomSeed = randomSeed
+        options.fixturesPath = fixtures
+        let summary = try await Seeder.run(options, client: dependencies.postgres, logger: logger)
+        logger.info("seeded", metadata: ["rows": "\(summary.rows)", "seconds": "\(summary.seconds)"])
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP query API.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (env HOST).") var host: String?
+    @Option(help: "Port (env PORT).") var port: Int?
+
+    func run() async throws {
+        var config = common.config()
+        if let host { config.host = host }
+        if let port { config.port = port }
+        let logger = common.logger("prpm.serve", config: config)
+        let dependencies = try AppDependencies(config: config, logger: logger)
+        let app = try await buildApplication(dependencies)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+        await dependencies.shutdown()
+    }
+}
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the background worker (refresh, trends, retention).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Run one job (refresh, trends, retention) and exit: 0 when it succeeded.") var once: String?
+
+    func run() async throws {
+        let config = common.config()
+        let logger = common.logger("prpm.worker", config: config)
+        let dependencies = try AppDependencies(config: config, logger: logger)
+        let worker = AnalyticsWorker(dependencies: WorkerDependencies(
+            postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
+            config: WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
+        if let once {
+            guard let job = WorkerJob(rawValue: once) else {
+                throw ValidationError("unknown job \(once): use refresh, trends or retention")
+            }
+            let ok = await worker.runOnce(job)
+            await dependencies.shutdown()
+            if !ok { throw ExitCode(1) }
+            return
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+        await dependencies.shutdown()
+    }
+}
