@@ -204,8 +204,8 @@ final class NIOShard: LoadTransport, NIOScheduledCallbackHandler, @unchecked Sen
         guard handler.generation == generations[handler.connection] else { return }
         handlers[handler.connection] = handler
         backoffMs[handler.connection] = 0
-        attemptDone(handler.connection)
         core.connectionEstablished(handler.connection, now: monotonicNanos())
+        attemptDone(handler.connection)
         reschedule()
     }
 

@@ -241,3 +241,10 @@ struct HTTPResponseParser {
         return false
     }
 }
+
+extension HTTPResponseParser {
+    /// Convenience for tests: feeds raw bytes.
+    mutating func feed(bytes: [UInt8], emit: (Response) -> Void) throws {
+        try feed(ByteBuffer(bytes: bytes), emit: emit)
+    }
+}

@@ -112,6 +112,7 @@ public enum Seeder {
         try c.transaction { c in
             try c.execute("SET LOCAL statement_timeout = 0")
             try c.execute("SET LOCAL maintenance_work_mem = '512MB'")
+            if let wm = ProcessInfo.processInfo.environment["SEED_WORK_MEM"] { try c.execute("SET LOCAL work_mem = '\(wm)'") }
             try c.execute("LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
             var nonEmpty: [String] = []
             for table in tables where try c.query("SELECT EXISTS (SELECT 1 FROM \(table)) AS found").first!.decode("found", as: Bool.self) {

@@ -13,7 +13,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             var apiError = APIError.from(error)
-            if let http = error as? HTTPError, http.status == .notFound, context.endpointPath == nil {
+            if let http = error as? HTTPError, http.status == .notFound {
                 let allowed = routes.methods(for: request.uri.path)
                 if !allowed.isEmpty {
                     apiError = APIError(

@@ -22,7 +22,15 @@ public final class AppDependencies: Sendable {
     private let postgresThreads: NIOThreadPool
     private let redisThreads: NIOThreadPool
 
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public init(config: AppConfig, logger: Logger) throws {
+        // HS256 keys shorter than the hash output are weak (and jwt-kit asserts on them).
+        guard config.jwtSecret.utf8.count >= 32 else {
+            throw ConfigurationError(description: "JWT_SECRET must be at least 32 bytes long")
+        }
         self.config = config
         self.logger = logger
         // Blocking libpq and hiredis calls run on their own small thread pools, never on

@@ -1,0 +1,87 @@
+import Testing
+
+@testable import LoadTestCore
+
+@Suite("Threshold expressions")
+struct ThresholdTests {
+    @Test(
+        "valid expressions and units",
+        arguments: [
+            ("p99<10ms", Threshold.Metric.p99, Threshold.Op.lt, 10.0),
+            ("p50<=2ms", .p50, .le, 2),
+            ("p90 < 500us", .p90, .lt, 0.5),
+            ("p99<750µs", .p99, .lt, 0.75),
+            ("max<1.5s", .max, .lt, 1500),
+            ("p999<20", .p999, .lt, 20),
+            ("p99.9<=30ms", .p999, .le, 30),
+            ("errors<0.1%", .errors, .lt, 0.001),
+            ("errors<=0.001", .errors, .le, 0.001),
+            ("hit_ratio>0.95", .hitRatio, .gt, 0.95),
+            ("hit_ratio>=95%", .hitRatio, .ge, 0.95),
+            ("throughput>1000", .throughput, .gt, 1000),
+            ("throughput>=1000rps", .throughput, .ge, 1000),
+        ]
+    )
+    func valid(text: String, metric: Threshold.Metric, op: Threshold.Op, bound: Double) throws {
+        let t = try Threshold(parsing: text)
+        #expect(t.metric == metric)
+        #expect(t.op == op)
+        #expect(abs(t.bound - bound) < 1e-12)
+        #expect(t.scenario == nil)
+        #expect(t.expression == text)
+    }
+
+    @Test("scenario scope")
+    func scoped() throws {
+        let t = try Threshold(parsing: "badge:p99<5ms")
+        #expect(t.scenario == "badge" && t.metric == .p99 && t.bound == 5)
+    }
+
+    @Test(
+        "invalid expressions are rejected",
+        arguments: [
+            "", "p99", "p99<", "p99<abc", "p98<10ms", "p99=10ms", "p99==10ms", "errors<5ms", "p99<5%", "hit_ratio>1.5",
+            "hit_ratio>150%", "throughput>5ms", "nosuch:p99<1ms", "p99<-1ms", "<10ms", "p99<10 parsecs",
+        ]
+    )
+    func invalid(text: String) {
+        #expect(throws: LoadTestError.self) { try Threshold(parsing: text) }
+    }
+
+    private func summary(p99: Double, errors: Int, requests: Int, hits: Int, misses: Int, seconds: Double) -> StatsSummary {
+        var stats = LatencyStats()
+        for i in 0..<requests {
+            let status = i < errors ? 500 : 200
+            stats.recordResponse(status: status, latencyMicros: UInt64(p99 * 1000), cache: i < hits ? .hit : (i < hits + misses ? .miss : .none))
+        }
+        return stats.summary(seconds: seconds)
+    }
+
+    @Test("evaluation: pass, fail, no data")
+    func evaluation() throws {
+        let s = summary(p99: 8, errors: 1, requests: 1000, hits: 900, misses: 100, seconds: 2)
+        #expect(try Threshold(parsing: "p99<10ms").evaluate(s).passed)
+        #expect(!(try Threshold(parsing: "p99<8ms").evaluate(s).passed))
+        #expect(try Threshold(parsing: "p99<=8.01ms").evaluate(s).passed)
+        #expect(try Threshold(parsing: "errors<0.2%").evaluate(s).passed)
+        #expect(!(try Threshold(parsing: "errors<0.1%").evaluate(s).passed))
+        #expect(try Threshold(parsing: "hit_ratio>=0.9").evaluate(s).passed)
+        #expect(!(try Threshold(parsing: "hit_ratio>0.9").evaluate(s).passed))
+        #expect(try Threshold(parsing: "throughput>=500").evaluate(s).passed)
+        #expect(!(try Threshold(parsing: "throughput>500").evaluate(s).passed))
+        let empty = LatencyStats().summary(seconds: 1)
+        let noData = try Threshold(parsing: "p99<10ms").evaluate(empty)
+        #expect(!noData.passed && noData.value == nil)
+        #expect(!(try Threshold(parsing: "hit_ratio>0.5").evaluate(s.withoutCache()).passed))
+        // Scoped to a scenario that did not run: no data.
+        #expect(!(try Threshold(parsing: "me:p99<10ms").evaluate(s).passed))
+    }
+}
+
+extension StatsSummary {
+    func withoutCache() -> StatsSummary {
+        var copy = self
+        copy.cache = CacheSummary(hit: 0, miss: 0, stale: 0, bypass: 0)
+        return copy
+    }
+}
