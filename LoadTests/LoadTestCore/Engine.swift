@@ -209,11 +209,11 @@ final class NIOShard: LoadTransport, NIOScheduledCallbackHandler, @unchecked Sen
         reschedule()
     }
 
+    /// The handler closes the channel itself when `keepAlive` is false (after it finished parsing).
     @inline(__always)
     func responded(_ handler: ConnectionHandler, status: Int, cache: CacheResult, keepAlive: Bool) {
         guard handler.generation == generations[handler.connection] else { return }
         core.complete(connection: handler.connection, status: status, cache: cache, keepAlive: keepAlive, now: monotonicNanos())
-        if !keepAlive { handler.close() }
         reschedule()
     }
 
@@ -302,6 +302,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     let generation: Int
     var context: ChannelHandlerContext?
     var parser = HTTPResponseParser()
+    var closed = false
+    var inFeed = false
 
     init(shard: NIOShard, connection: Int, generation: Int) {
         self.shard = shard
@@ -316,18 +318,30 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        var close = false
+        // A close inside `feed` (e.g. a failed write of the next request) must not re-enter the parser.
+        inFeed = true
+        defer { inFeed = false }
         do {
             try parser.feed(buffer) { response in
+                if close { return }  // bytes after a `Connection: close` response are ignored
                 shard.responded(self, status: response.status, cache: response.cache, keepAlive: response.keepAlive)
+                if !response.keepAlive { close = true }
             }
         } catch {
+            close = true
+        }
+        if close {
+            closed = true
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        parser.finishAtEOF { response in
-            shard.responded(self, status: response.status, cache: response.cache, keepAlive: false)
+        if !closed && !inFeed {
+            parser.finishAtEOF { response in
+                shard.responded(self, status: response.status, cache: response.cache, keepAlive: false)
+            }
         }
         self.context = nil
         shard.inactive(self)
@@ -343,6 +357,7 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func close() {
+        closed = true
         context?.close(promise: nil)
     }
 }

@@ -19,19 +19,23 @@ extension RunReport {
             <span class="\(passed ? "pass" : "fail")">\(passed ? "PASSED" : "FAILED")</span></p>
 
             """
+        // The closed-loop baseline would dwarf the throughput scale: it is reported in its own line below.
+        let points = timeline.filter { $0.phase != "baseline" }
         html += "<h2>Latency over time (ms, per second of completion)</h2>\n"
         html += chart(
+            points: points,
             series: [
-                ("p50", "#1f77b4", timeline.map { Double($0.p50) }),
-                ("p99", "#d62728", timeline.map { Double($0.p99) }),
+                ("p50", "#1f77b4", points.map { Double($0.p50) }),
+                ("p99", "#d62728", points.map { Double($0.p99) }),
             ],
             yLabel: "latency (ms)"
         )
         html += "<h2>Throughput over time (completed requests per second)</h2>\n"
         html += chart(
+            points: points,
             series: [
-                ("throughput", "#2ca02c", timeline.map { Double($0.rps) }),
-                ("errors", "#ff7f0e", timeline.map { Double($0.errors) }),
+                ("throughput", "#2ca02c", points.map { Double($0.rps) }),
+                ("errors", "#ff7f0e", points.map { Double($0.errors) }),
             ],
             yLabel: "requests / s"
         )
@@ -57,7 +61,8 @@ extension RunReport {
             let s = phase.stats
             html += "<tr><td class=l>\(esc(phase.name))</td><td>\(phase.kind.rawValue)</td><td>\(phase.rate.map { fmt($0, 0) } ?? "–")</td>"
             html += "<td>\(s.requests)</td><td>\(fmt(s.throughputRps, 1))</td><td>\(fmt(s.latencyMs.p50))</td><td>\(fmt(s.latencyMs.p99))</td>"
-            html += "<td>\(fmt(s.latencyMs.max))</td><td>\(fmt(s.errorRate * 100, 3))%</td><td class=l>\(esc(notes.joined(separator: "; ")))</td></tr>\n"
+            html +=
+                "<td>\(fmt(s.latencyMs.max))</td><td>\(fmt(s.errorRate * 100, 3))%</td><td class=l>\(esc(notes.joined(separator: "; ")))</td></tr>\n"
         }
         html += "</table>\n"
         if let baseline {
@@ -91,14 +96,17 @@ extension RunReport {
     }
 
     /// A line chart over the timeline with phase bands, axes, ticks and a legend.
-    private func chart(series: [(name: String, color: String, values: [Double])], yLabel: String) -> String {
+    private func chart(points timeline: [TimelinePoint], series: [(name: String, color: String, values: [Double])], yLabel: String)
+        -> String
+    {
         let width = 980.0, height = 300.0
         let left = 64.0, right = 16.0, top = 30.0, bottom = 44.0
         let plotW = width - left - right, plotH = height - top - bottom
-        let tMax = Double(max(1, (timeline.last?.t ?? 0) + 1))
+        let tMin = Double(timeline.first?.t ?? 0)
+        let tMax = Double(max(Int(tMin) + 1, (timeline.last?.t ?? 0) + 1))
         let yMaxRaw = series.flatMap(\.values).max() ?? 0
         let (yMax, yStep) = niceScale(max(yMaxRaw, 1e-3))
-        func x(_ t: Double) -> Double { left + t / tMax * plotW }
+        func x(_ t: Double) -> Double { left + (t - tMin) / (tMax - tMin) * plotW }
         func y(_ v: Double) -> Double { top + plotH - min(v, yMax) / yMax * plotH }
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
         svg += "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">\n"
@@ -127,8 +135,8 @@ extension RunReport {
             v += yStep
         }
         // X ticks.
-        let (_, tStep) = niceScale(tMax)
-        var t = 0.0
+        let (_, tStep) = niceScale(tMax - tMin)
+        var t = (tMin / tStep).rounded(.up) * tStep
         while t <= tMax + 1e-9 {
             svg += "<line x1=\"\(f1(x(t)))\" y1=\"\(f1(top + plotH))\" x2=\"\(f1(x(t)))\" y2=\"\(f1(top + plotH + 4))\" stroke=\"#333\"/>\n"
             svg += "<text x=\"\(f1(x(t)))\" y=\"\(f1(top + plotH + 16))\" text-anchor=\"middle\">\(tick(t))</text>\n"

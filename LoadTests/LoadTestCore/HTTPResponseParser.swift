@@ -118,7 +118,9 @@ struct HTTPResponseParser {
         case .statusLine:
             if count == 0 { return }  // tolerate stray CRLF between responses
             // "HTTP/1.1 200 OK"
-            guard count >= 12, text[0] == UInt8(ascii: "H"), text[4] == UInt8(ascii: "/"), text[8] == UInt8(ascii: " ") else {
+            guard count >= 12, text[0] == UInt8(ascii: "H"), text[1] == UInt8(ascii: "T"), text[2] == UInt8(ascii: "T"),
+                text[3] == UInt8(ascii: "P"), text[4] == UInt8(ascii: "/"), text[8] == UInt8(ascii: " ")
+            else {
                 throw ParseError(description: "malformed status line")
             }
             var code = 0

@@ -245,31 +245,34 @@ public struct ServerReport: Codable, Sendable {
         var report = ServerReport(available: true, scrapes: snapshots.count, harnessRequestsSent: sent, jobMeanDurationS: [:], jobRuns: [:])
         let requestsName = "prpm_http_requests_total"
         let notMetrics: ([String: String]) -> Bool = { $0["route"] != metricsPath && $0["path"] != metricsPath }
-        if let end = last.sum(requestsName, where: notMetrics) {
-            report.requestsCountedByServer = Int((end - (first.sum(requestsName, where: notMetrics) ?? 0)).rounded())
-            report.requestsByStatus = delta(first.sum(requestsName, by: "status"), last.sum(requestsName, by: "status"))
-            var byRoute = delta(first.sum(requestsName, by: "route"), last.sum(requestsName, by: "route"))
-            byRoute.removeValue(forKey: metricsPath)
-            report.requestsByRoute = byRoute
+        var reset = false
+        let requestDeltas = counterDeltas(requestsName, first, last, reset: &reset)
+        if !requestDeltas.isEmpty {
+            let counted = requestDeltas.filter { notMetrics($0.labels) }
+            report.requestsCountedByServer = Int(counted.reduce(0) { $0 + $1.value }.rounded())
+            report.requestsByStatus = grouped(counted, by: "status")
+            report.requestsByRoute = grouped(counted, by: "route")
         } else {
             report.note = "prpm_http_requests_total not exposed"
         }
-        let cacheName = "prpm_cache_requests_total"
-        if !last.samples(named: cacheName).isEmpty {
+        let cacheDeltas = counterDeltas("prpm_cache_requests_total", first, last, reset: &reset)
+        if !cacheDeltas.isEmpty {
             var byEndpoint: [String: [String: Int]] = [:]
             var hits = 0, total = 0
-            func key(_ s: PromSample) -> String { (s.labels["endpoint"] ?? "") + "\u{1}" + (s.labels["result"] ?? "") }
-            var before: [String: Double] = [:]
-            for s in first.samples(named: cacheName) { before[key(s), default: 0] += s.value }
-            for s in last.samples(named: cacheName) {
-                let d = Int((s.value - (before[key(s)] ?? 0)).rounded())
-                let endpoint = s.labels["endpoint"] ?? "", result = (s.labels["result"] ?? "").lowercased()
+            for sample in cacheDeltas {
+                let d = Int(sample.value.rounded())
+                let endpoint = sample.labels["endpoint"] ?? "", result = (sample.labels["result"] ?? "").lowercased()
                 byEndpoint[endpoint, default: [:]][result, default: 0] += d
                 total += d
                 if result == "hit" { hits += d }
             }
             report.cacheByEndpoint = byEndpoint
             report.serverHitRatio = total > 0 ? Double(hits) / Double(total) : nil
+        }
+        if reset {
+            report.note =
+                (report.note.map { $0 + "; " } ?? "")
+                + "a counter went down during the run (server restarted?): deltas count from the restart for those series"
         }
         let lags = snapshots.compactMap { $0.sum("prpm_worker_refresh_lag_seconds") }
         report.refreshLagS = lags.last
@@ -293,11 +296,25 @@ public struct ServerReport: Codable, Sendable {
         return report
     }
 
-    static func delta(_ a: [String: Double], _ b: [String: Double]) -> [String: Int] {
+    /// Per-series increase of a counter between two snapshots; a series that went down was reset and counts from zero.
+    static func counterDeltas(_ name: String, _ first: PromSnapshot, _ last: PromSnapshot, reset: inout Bool) -> [PromSample] {
+        func key(_ labels: [String: String]) -> String {
+            labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        var before: [String: Double] = [:]
+        for sample in first.samples(named: name) { before[key(sample.labels), default: 0] += sample.value }
+        return last.samples(named: name).map { sample in
+            let start = before[key(sample.labels)] ?? 0
+            if sample.value < start { reset = true }
+            return PromSample(name: name, labels: sample.labels, value: sample.value >= start ? sample.value - start : sample.value)
+        }
+    }
+
+    static func grouped(_ samples: [PromSample], by label: String) -> [String: Int] {
         var out: [String: Int] = [:]
-        for (k, v) in b {
-            let d = Int((v - (a[k] ?? 0)).rounded())
-            if d != 0 { out[k] = d }
+        for sample in samples {
+            let d = Int(sample.value.rounded())
+            if d != 0 { out[sample.labels[label] ?? "", default: 0] += d }
         }
         return out
     }
@@ -316,7 +333,8 @@ extension RunReport {
 
         line("prpm-loadtest — \(profile) against \(target)  (\(mode), \(connections) connections, \(threads) thread(s))")
         line("")
-        let header = pad("phase", 22) + lpad("rate", 9) + lpad("requests", 10) + lpad("rps", 10) + lpad("p50 ms", 9) + lpad("p90 ms", 9)
+        let header =
+            pad("phase", 22) + lpad("rate", 9) + lpad("requests", 10) + lpad("rps", 10) + lpad("p50 ms", 9) + lpad("p90 ms", 9)
             + lpad("p99 ms", 9) + lpad("p99.9 ms", 10) + lpad("max ms", 9) + lpad("errors", 10)
         line(header)
         line(String(repeating: "-", count: header.count))
@@ -345,15 +363,18 @@ extension RunReport {
             }
         }
         line(String(repeating: "-", count: header.count))
-        row("TOTAL (recorded)", "", StatsSummary(
-            requests: requests, responses: responses, errors: errors, errorRate: errorRate, durationS: durationS,
-            throughputRps: throughputRps, latencyMs: latencyMs, errorsByStatus: errorsByStatus, statusCounts: statusCounts, cache: cache
-        ))
+        row(
+            "TOTAL (recorded)", "",
+            StatsSummary(
+                requests: requests, responses: responses, errors: errors, errorRate: errorRate, durationS: durationS,
+                throughputRps: throughputRps, latencyMs: latencyMs, errorsByStatus: errorsByStatus, statusCounts: statusCounts, cache: cache
+            ))
         line("(unrecorded phases in parentheses; latency counted from the intended send time in open-loop phases)")
         if !perScenario.isEmpty {
             line("")
-            line(pad("scenario", 22) + lpad("requests", 10) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("max ms", 9) + lpad("errors", 10)
-                + lpad("hit ratio", 11))
+            line(
+                pad("scenario", 22) + lpad("requests", 10) + lpad("p50 ms", 9) + lpad("p99 ms", 9) + lpad("max ms", 9) + lpad("errors", 10)
+                    + lpad("hit ratio", 11))
             for (name, s) in perScenario.sorted(by: { $0.value.requests > $1.value.requests }) {
                 line(
                     pad(name, 22) + lpad(String(s.requests), 10) + lpad(f(s.latencyMs.p50), 9) + lpad(f(s.latencyMs.p99), 9)
@@ -397,7 +418,9 @@ extension RunReport {
             if let lag = server.refreshLagS { text += ", refresh lag \(f(lag, 3)) s (max \(f(server.refreshLagMaxS ?? lag, 3)))" }
             if let hr = server.serverHitRatio { text += ", server hit ratio \(f(hr, 3))" }
             if !server.jobMeanDurationS.isEmpty {
-                text += ", job mean " + server.jobMeanDurationS.sorted { $0.key < $1.key }.map { "\($0.key)=\(f($0.value, 3))s" }
+                text +=
+                    ", job mean "
+                    + server.jobMeanDurationS.sorted { $0.key < $1.key }.map { "\($0.key)=\(f($0.value, 3))s" }
                     .joined(separator: " ")
             }
             line(text)
@@ -416,5 +439,127 @@ extension RunReport {
         }
         line(passed ? "RESULT: PASSED" : "RESULT: FAILED")
         return out
+    }
+}
+
+// MARK: - explicit nulls
+// Synthesized Codable omits nil optionals; the report keeps a stable schema by writing `null` instead.
+
+extension CacheSummary {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(hit, forKey: .hit)
+        try c.encode(miss, forKey: .miss)
+        try c.encode(stale, forKey: .stale)
+        try c.encode(bypass, forKey: .bypass)
+        try c.encode(hitRatio, forKey: .hitRatio)
+    }
+}
+
+extension ThresholdResult {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(expr, forKey: .expr)
+        try c.encode(scope, forKey: .scope)
+        try c.encode(value, forKey: .value)
+        try c.encode(passed, forKey: .passed)
+    }
+}
+
+extension BaselineReport {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(durationS, forKey: .durationS)
+        try c.encode(requests, forKey: .requests)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(throughputRps, forKey: .throughputRps)
+        try c.encode(p50, forKey: .p50)
+        try c.encode(p99, forKey: .p99)
+        try c.encode(ratio, forKey: .ratio)
+        try c.encode(p99Ratio, forKey: .p99Ratio)
+    }
+}
+
+extension Saturation {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rateRps, forKey: .rateRps)
+        try c.encode(throughputRps, forKey: .throughputRps)
+        try c.encode(reached, forKey: .reached)
+        try c.encode(stopWhen, forKey: .stopWhen)
+    }
+}
+
+extension FaultReport {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(before, forKey: .before)
+        try c.encode(after, forKey: .after)
+        try c.encode(requestsDuring, forKey: .requestsDuring)
+        try c.encode(errorsDuring, forKey: .errorsDuring)
+        try c.encode(errorRateDuring, forKey: .errorRateDuring)
+        try c.encode(requestsAfter, forKey: .requestsAfter)
+        try c.encode(errorsAfter, forKey: .errorsAfter)
+        try c.encode(errorRateAfter, forKey: .errorRateAfter)
+        try c.encode(firstErrorS, forKey: .firstErrorS)
+        try c.encode(lastErrorS, forKey: .lastErrorS)
+        try c.encode(recoveryS, forKey: .recoveryS)
+        try c.encode(recovered, forKey: .recovered)
+    }
+}
+
+extension ServerReport {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(available, forKey: .available)
+        try c.encode(scrapes, forKey: .scrapes)
+        try c.encode(requestsCountedByServer, forKey: .requestsCountedByServer)
+        try c.encode(harnessRequestsSent, forKey: .harnessRequestsSent)
+        try c.encode(requestsByStatus, forKey: .requestsByStatus)
+        try c.encode(requestsByRoute, forKey: .requestsByRoute)
+        try c.encode(cacheByEndpoint, forKey: .cacheByEndpoint)
+        try c.encode(serverHitRatio, forKey: .serverHitRatio)
+        try c.encode(refreshLagS, forKey: .refreshLagS)
+        try c.encode(refreshLagMaxS, forKey: .refreshLagMaxS)
+        try c.encode(streamPending, forKey: .streamPending)
+        try c.encode(streamPendingMax, forKey: .streamPendingMax)
+        try c.encode(jobMeanDurationS, forKey: .jobMeanDurationS)
+        try c.encode(jobRuns, forKey: .jobRuns)
+        try c.encode(note, forKey: .note)
+    }
+}
+
+extension RunReport {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(tool, forKey: .tool)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(target, forKey: .target)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(mode, forKey: .mode)
+        try c.encode(connections, forKey: .connections)
+        try c.encode(threads, forKey: .threads)
+        try c.encode(timeoutS, forKey: .timeoutS)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(requests, forKey: .requests)
+        try c.encode(responses, forKey: .responses)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(errorRate, forKey: .errorRate)
+        try c.encode(durationS, forKey: .durationS)
+        try c.encode(throughputRps, forKey: .throughputRps)
+        try c.encode(latencyMs, forKey: .latencyMs)
+        try c.encode(errorsByStatus, forKey: .errorsByStatus)
+        try c.encode(statusCounts, forKey: .statusCounts)
+        try c.encode(cache, forKey: .cache)
+        try c.encode(perScenario, forKey: .perScenario)
+        try c.encode(phases, forKey: .phases)
+        try c.encode(timeline, forKey: .timeline)
+        try c.encode(baseline, forKey: .baseline)
+        try c.encode(server, forKey: .server)
+        try c.encode(thresholds, forKey: .thresholds)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(warnings, forKey: .warnings)
     }
 }

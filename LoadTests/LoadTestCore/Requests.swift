@@ -91,6 +91,8 @@ public struct MixPlan: Sendable {
         let needsJWT = !wants.isDisjoint(with: [.me, .org, .feedback])
         if needsJWT {
             try need(jwtSecret.map { !$0.isEmpty } ?? false, "the mix has me/org/feedback: pass --jwt-secret or set JWT_SECRET")
+            // jwt-kit asserts HS256 keys of at least 32 bytes (a crash in debug builds).
+            try need((jwtSecret?.utf8.count ?? 0) >= 32, "the JWT secret must be at least 32 bytes for HS256")
         }
         if wants.contains(.me) || wants.contains(.ingest) { try need(!fixtures.users.isEmpty, "fixtures have no users") }
         if wants.contains(.org) { try need(!fixtures.orgs.isEmpty, "the mix has org but the fixtures have no orgs") }
@@ -129,8 +131,10 @@ public struct MixPlan: Sendable {
             days: profile.days.map(String.init),
             users: userSample.map { (id: $0, auth: tokens[$0] ?? "") },
             orgs: orgSample.map {
-                (path: "/api/v1/analytics/organization/" + percentEncodePathSegment($0.id), auth: tokens[$0.admin] ?? "", id: $0.id,
-                 admin: $0.admin)
+                (
+                    path: "/api/v1/analytics/organization/" + percentEncodePathSegment($0.id), auth: tokens[$0.admin] ?? "", id: $0.id,
+                    admin: $0.admin
+                )
             },
             usage: usageSample.map { (id: $0.id, auth: tokens[$0.userId] ?? "") },
             ingestAuth: "Bearer " + (ingestToken ?? ""),

@@ -103,8 +103,8 @@ actor RunMonitor {
         marks.append((startNs, name, rate))
     }
 
-    func current() -> (name: String, rate: String) {
-        marks.last.map { ($0.name, $0.rate) } ?? ("connect", "")
+    func rate(of phase: String) -> String {
+        marks.last(where: { $0.name == phase })?.rate ?? ""
     }
 
     func phaseName(second: Int) -> String {
@@ -400,6 +400,7 @@ public final class LoadRunner: Sendable {
             if let before {
                 log("  \(name): running before: \(before)")
                 beforeReport = await ShellCommand.run(before, timeoutSeconds: commandTimeout, phaseStartNs: startNs)
+                log("  \(name): before finished: \(beforeReport!.summaryLine)")
             }
             if let after {
                 let at = startNs + UInt64(duration * 1e9)
@@ -408,6 +409,7 @@ public final class LoadRunner: Sendable {
                 afterStartNs = monotonicNanos()
                 log("  \(name): running after: \(after)")
                 afterReport = await ShellCommand.run(after, timeoutSeconds: commandTimeout, phaseStartNs: startNs)
+                log("  \(name): after finished: \(afterReport!.summaryLine)")
             }
             return (beforeReport, afterReport, afterStartNs)
         }
@@ -442,7 +444,8 @@ public final class LoadRunner: Sendable {
                 guard let buckets = try? await engine.takeSeconds(before: second) else { return }
                 let points = await monitor.add(buckets, upTo: second)
                 if config.progress, let point = points.last {
-                    let (name, rate) = await monitor.current()
+                    let name = point.phase
+                    let rate = await monitor.rate(of: name)
                     let counters = try? await engine.counters()
                     log(
                         String(
@@ -508,7 +511,8 @@ public enum FaultAnalysis {
             before: nil, after: nil, requestsDuring: requestsDuring, errorsDuring: errorsDuring,
             errorRateDuring: requestsDuring > 0 ? Double(errorsDuring) / Double(requestsDuring) : 0, requestsAfter: requestsAfter,
             errorsAfter: errorsAfter, errorRateAfter: requestsAfter > 0 ? Double(errorsAfter) / Double(requestsAfter) : 0,
-            firstErrorS: firstError.map { Double($0) * bucketSeconds }, lastErrorS: lastError.map { Double($0 + 1) * bucketSeconds },
+            firstErrorS: firstError.map { rounded(Double($0) * bucketSeconds, 1) },
+            lastErrorS: lastError.map { rounded(Double($0 + 1) * bucketSeconds, 1) },
             recoveryS: recovery.map { rounded($0, 1) }, recovered: recovery != nil
         )
     }

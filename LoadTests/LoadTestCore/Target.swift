@@ -37,7 +37,9 @@ public struct Target: Sendable, Equatable, CustomStringConvertible {
             guard let close = rest.firstIndex(of: "]") else { throw .config("unterminated IPv6 literal in '\(url)'") }
             host = rest[rest.index(after: rest.startIndex)..<close]
             let after = rest[rest.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = after.dropFirst()
+            } else if !after.isEmpty {
                 throw .config("invalid target '\(url)'")
             }
         } else if let colon = rest.lastIndex(of: ":") {

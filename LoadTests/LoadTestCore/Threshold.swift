@@ -136,6 +136,8 @@ public struct ThresholdResult: Codable, Sendable, Equatable {
     /// Milliseconds for latencies, a fraction for errors/hit_ratio, req/s for throughput; nil when there was no data.
     public var value: Double?
     public var passed: Bool
+
+    enum CodingKeys: String, CodingKey { case expr, scope, value, passed }
 }
 
 extension String {

@@ -15,8 +15,6 @@ public struct SeedOptions: Sendable {
     public var randomSeed: UInt64 = 42
     /// When set, a JSON file of ids for the load tester is written there.
     public var fixturesPath: String?
-    /// Threads generating rows while the connection's thread sends them (not part of the data's definition).
-    public var generatorThreads = 1
 
     public init() {}
 
@@ -27,7 +25,6 @@ public struct SeedOptions: Sendable {
         try check(packages >= 1, "packages must be >= 1")
         try check(orgs >= 0, "orgs must be >= 0")
         try check((1...3650).contains(days), "days must be 1...3650")
-        try check(generatorThreads >= 1, "generatorThreads must be >= 1")
     }
 }
 
@@ -68,6 +65,10 @@ public enum SeedError: Error, CustomStringConvertible, Equatable {
 /// every row, and one anti-join per foreign key is faster than a trigger per row), enables
 /// the triggers, rebuilds the rollups with `usage_rollup_rebuild()` and runs ANALYZE.
 public enum Seeder {
+    /// Threads generating usage rows while the connection's thread sends them. One generates
+    /// ~1M rows/s, ten times what the server's COPY takes in: more would only compete for the cores.
+    static let generatorThreads = 1
+
     /// The tables the seeder fills, parents first.
     static let tables = ["users", "organizations", "organization_members", "packages", "playground_sessions", "playground_usage"]
 
@@ -112,7 +113,6 @@ public enum Seeder {
         try c.transaction { c in
             try c.execute("SET LOCAL statement_timeout = 0")
             try c.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            if let wm = ProcessInfo.processInfo.environment["SEED_WORK_MEM"] { try c.execute("SET LOCAL work_mem = '\(wm)'") }
             try c.execute("LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
             var nonEmpty: [String] = []
             for table in tables where try c.query("SELECT EXISTS (SELECT 1 FROM \(table)) AS found").first!.decode("found", as: Bool.self) {
@@ -126,16 +126,18 @@ public enum Seeder {
             // COPY FREEZE needs the table truncated in this transaction; it is empty (checked above under the lock).
             // Should a future foreign key point at playground_usage, TRUNCATE fails: then load without FREEZE.
             try c.execute("SAVEPOINT seed_truncate")
-            var freeze = !devTuning.contains("nofreeze")
-            if freeze { do {
+            var freeze = true
+            do {
                 try c.execute("TRUNCATE playground_usage")
                 try c.execute("RELEASE SAVEPOINT seed_truncate")
             } catch let error as PostgresError where !error.isConnectionFailure {
                 try c.execute("ROLLBACK TO SAVEPOINT seed_truncate")
                 freeze = false
-            } } else { try c.execute("RELEASE SAVEPOINT seed_truncate") }
+                logger.info("seed: cannot truncate playground_usage, loading without FREEZE", metadata: ["error": "\(error)"])
+            }
 
-            let allIndexes = try c.query(
+            // Drop the secondary indexes and the foreign keys; recreated below from these definitions.
+            let indexes = try c.query(
                 """
                 SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
                 WHERE i.schemaname = current_schema() AND i.tablename = 'playground_usage'
@@ -143,14 +145,12 @@ public enum Seeder {
                 ORDER BY i.indexname
                 """
             ).map { (name: try $0.decode("name", as: String.self), definition: try $0.decode("definition", as: String.self)) }
-            let allForeignKeys = try c.query(
+            let foreignKeys = try c.query(
                 """
                 SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
                 WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' ORDER BY conname
                 """
             ).map { (name: try $0.decode("name", as: String.self), definition: try $0.decode("definition", as: String.self)) }
-            let indexes = devTuning.contains("keepidx") ? [] : allIndexes
-            let foreignKeys = devTuning.contains("keepfk") ? [] : allForeignKeys
             for index in indexes { try c.execute("DROP INDEX \(quoteIdentifier(index.name))") }
             for key in foreignKeys { try c.execute("ALTER TABLE playground_usage DROP CONSTRAINT \(quoteIdentifier(key.name))") }
             try c.execute("ALTER TABLE playground_usage DISABLE TRIGGER USER")
@@ -216,8 +216,8 @@ public enum Seeder {
         throws -> [SampledUsage]
     {
         let generator = UsageGenerator(world: world)
-        let pipeline = BlockPipeline(total: generator.blockCount, window: 4 * world.options.generatorThreads + 4)
-        pipeline.start(threads: world.options.generatorThreads) { generator.block($0) }
+        let pipeline = BlockPipeline(total: generator.blockCount, window: 8)
+        pipeline.start(threads: generatorThreads) { generator.block($0) }
         var sampled: [SampledUsage] = []
         var copied = 0
         let copyStarted = ContinuousClock.now
@@ -252,8 +252,6 @@ public enum Seeder {
         return sampled
     }
 
-    static let devTuning = ProcessInfo.processInfo.environment["SEED_TUNING"] ?? ""
-
     private static func quoteIdentifier(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
     private static func seconds(since phase: inout ContinuousClock.Instant) -> String {
@@ -269,3 +267,4 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+

@@ -137,7 +137,7 @@ struct ReportMathTests {
         let r = ServerReport.from(snapshots: [before, middle, after], sent: 1010, metricsPath: "/metrics")
         #expect(r.available && r.scrapes == 3)
         #expect(r.requestsCountedByServer == 1007)
-        #expect(r.requestsByStatus == ["200": 1004, "503": 7])
+        #expect(r.requestsByStatus == ["200": 1000, "503": 7])  // /metrics itself excluded
         #expect(r.requestsByRoute == ["/api/v1/analytics/package/{id}": 1007])
         #expect(r.cacheByEndpoint == ["package": ["hit": 900, "miss": 100]])
         #expect(r.serverHitRatio == 0.9)
@@ -145,6 +145,12 @@ struct ReportMathTests {
         #expect(r.jobMeanDurationS["refresh"] == 0.5)  // (5-2)/(10-4)
         #expect(r.jobMeanDurationS["retention"] == 3.0)  // none ran during the run: cumulative mean
         #expect(r.jobRuns == ["refresh": 6, "retention": 0])
+        // A counter that went down (server restart) counts from zero for that series.
+        let restarted = PromSnapshot(parsing: #"prpm_http_requests_total{route="/healthz",method="GET",status="200"} 40"#)
+        let beforeRestart = PromSnapshot(parsing: #"prpm_http_requests_total{route="/healthz",method="GET",status="200"} 900"#)
+        let r2 = ServerReport.from(snapshots: [beforeRestart, restarted], sent: 50, metricsPath: "/metrics")
+        #expect(r2.requestsCountedByServer == 40)
+        #expect(r2.note?.contains("restarted") == true)
         let missing = ServerReport.from(snapshots: [PromSnapshot(parsing: ""), PromSnapshot(parsing: "")], sent: 3, metricsPath: "/metrics")
         #expect(missing.requestsCountedByServer == nil && missing.refreshLagS == nil && missing.jobMeanDurationS.isEmpty)
     }
@@ -180,6 +186,14 @@ struct ReportMathTests {
         #expect((json["errors_by_status"] as? [String: Int]) == ["503": 2, "timeout": 1, "connect": 0, "io": 0])
         let cache = try #require(json["cache"] as? [String: Any])
         #expect(cache["hit_ratio"] as? Double == 1.0)
+        // Missing values are explicit nulls, not absent keys.
+        let server = try #require(json["server"] as? [String: Any])
+        #expect(server["refresh_lag_s"] is NSNull && server["requests_counted_by_server"] is NSNull)
+        let baselineJSON = try #require(json["baseline"] as? [String: Any])
+        #expect(baselineJSON["ratio"] is NSNull)
+        // The report decodes back.
+        let decoded = try JSONDecoder().decode(RunReport.self, from: report.jsonData())
+        #expect(decoded.requests == 101 && decoded.cache.hitRatio == 1 && decoded.phases.first?.stats.requests == 101)
         let thresholds = try #require(json["thresholds"] as? [[String: Any]])
         #expect(thresholds.first?["expr"] as? String == "errors<1%")
         #expect(thresholds.first?["passed"] as? Bool == false)

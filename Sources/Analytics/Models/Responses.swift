@@ -158,6 +158,13 @@ public struct FeedbackResult: Codable, Sendable, Equatable {
     @Nullable public var rating: Int?
     @Nullable public var wasHelpful: Bool?
     @Nullable public var feedback: String?
+
+    public init(usageId: UUID, rating: Int?, wasHelpful: Bool?, feedback: String?) {
+        self.usageId = usageId
+        self.rating = rating
+        self.wasHelpful = wasHelpful
+        self.feedback = feedback
+    }
 }
 
 public struct IngestResult: Codable, Sendable, Equatable {

@@ -1,0 +1,104 @@
+import Analytics
+import AnalyticsAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import Logging
+import NIOCore
+import TestSupport
+import Testing
+
+/// One set of dependencies (pools, cache) for the whole test process, on the test servers.
+actor SharedApp {
+    static let shared = SharedApp()
+    private var dependencies: AppDependencies?
+
+    func get(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> AppDependencies {
+        if let dependencies { return dependencies }
+        _ = try await TestEnvironment.postgres()  // migrates once
+        let created = try AppDependencies(config: Self.config(), logger: TestEnvironment.logger)
+        dependencies = created
+        return created
+    }
+
+    static func config() -> AppConfig {
+        var config = AppConfig()
+        config.databaseURL = TestEnvironment.databaseURL
+        config.redisURL = TestEnvironment.redisURL
+        config.jwtSecret = TestEnvironment.jwtSecret
+        config.ingestToken = TestEnvironment.ingestToken
+        config.authCacheSeconds = 0
+        config.redisTimeoutMs = 50
+        return config
+    }
+}
+
+/// Runs `body` against the real router (Hummingbird's `.router` testing) on the shared dependencies.
+func withApp(_ body: @escaping @Sendable (any TestClientProtocol, AppDependencies) async throws -> Void) async throws {
+    let dependencies = try await SharedApp.shared.get()
+    try await withFreshApp(dependencies, body)
+}
+
+func withFreshApp(_ dependencies: AppDependencies, _ body: @escaping @Sendable (any TestClientProtocol, AppDependencies) async throws -> Void)
+    async throws
+{
+    let router = await buildRouter(dependencies)
+    let app = Application(router: router, logger: TestEnvironment.logger)
+    try await app.test(.router) { client in try await body(client, dependencies) }
+}
+
+/// Signs test tokens the way PRPM's registry does (HS256, `user_id`, `exp`).
+enum Tokens {
+    struct Claims: JWTPayload {
+        var user_id: String?
+        var sub: SubjectClaim?
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    static func sign(user: UUID?, sub: UUID? = nil, expiresIn: TimeInterval = 3600, secret: String = TestEnvironment.jwtSecret) async throws
+        -> String
+    {
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        return try await keys.sign(
+            Claims(user_id: user?.uuidString.lowercased(), sub: sub.map { SubjectClaim(value: $0.uuidString) }, exp: .init(value: Date().addingTimeInterval(expiresIn))))
+    }
+
+    /// A token with `alg: none` and no signature.
+    static func unsigned(user: UUID) -> String {
+        func b64(_ text: String) -> String {
+            Data(text.utf8).base64EncodedString().replacingOccurrences(of: "=", with: "").replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_")
+        }
+        let exp = Int(Date().timeIntervalSince1970) + 3600
+        return b64(#"{"alg":"none","typ":"JWT"}"#) + "." + b64(#"{"user_id":"\#(user.uuidString.lowercased())","exp":\#(exp)}"#) + "."
+    }
+
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+}
+
+extension TestClientProtocol {
+    func get(_ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await execute(uri: uri, method: .get, headers: headers) { $0 }
+    }
+
+    func post(_ uri: String, json: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        var headers = headers
+        if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json)) { $0 }
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    func json<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(buffer: body)) }
+
+    var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:] }
+
+    /// The contract's error body: `{"error": {"code", "message"}}`.
+    var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
+}

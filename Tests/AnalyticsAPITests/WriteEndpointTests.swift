@@ -1,0 +1,188 @@
+import Analytics
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+@Suite("POST /feedback and /usage", .serialized)
+struct WriteEndpointTests {
+    @Test func feedbackOnOwnRowIsStoredAndReadYourWrites() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("rater")
+            let package = try await f.package("rated")
+            var row = Fixture.Usage(user: user, package: package.id)
+            row.rating = 2
+            let usage = try await f.usage([row])[0]
+            let before = try await client.get("/api/v1/analytics/package/\(package.id)").json(PackageStats.self)
+            #expect(before.avgRating == 2)
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+
+            let response = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":5,"feedback":"saved me an hour"}"#, headers: auth)
+            #expect(response.status == .ok)
+            let result = try response.json(FeedbackResult.self)
+            #expect(result == FeedbackResult(usageId: usage, rating: 5, wasHelpful: nil, feedback: "saved me an hour"))
+            // Fields not given stay as they are.
+            let second = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","wasHelpful":true}"#, headers: auth)
+            #expect(try second.json(FeedbackResult.self) == FeedbackResult(usageId: usage, rating: 5, wasHelpful: true, feedback: "saved me an hour"))
+            // The cached package entry was invalidated: the next read shows the new rating.
+            let after = try await client.get("/api/v1/analytics/package/\(package.id)")
+            #expect(after.headers[HTTPField.Name("X-Cache")!] == "MISS")
+            #expect(try after.json(PackageStats.self).avgRating == 5)
+        }
+    }
+
+    @Test func feedbackOnSomeoneElsesOrMissingRowIs404AndChangesNothing() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let (owner, intruder) = (try await f.user("owner"), try await f.user("intruder"))
+            var row = Fixture.Usage(user: owner)
+            row.rating = 3
+            let usage = try await f.usage([row])[0]
+            let digest = try await f.databaseDigest()
+            let auth = Tokens.bearer(try await Tokens.sign(user: intruder))
+            for id in [usage, UUID()] {
+                let response = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(id)","rating":1}"#, headers: auth)
+                #expect(response.status == .notFound)
+                #expect(response.errorCode == "not_found")
+            }
+            #expect(try await f.databaseDigest() == digest)
+            #expect(try await f.scalar("SELECT user_rating::text FROM playground_usage WHERE id = $1", [usage]) == "3")
+        }
+    }
+
+    @Test func badFeedbackBodiesGetTheirStatusAndChangeNothing() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("careful")
+            let usage = try await f.usage([Fixture.Usage(user: user)])[0]
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+            let digest = try await f.databaseDigest()
+            let cases: [(String, HTTPResponse.Status)] = [
+                (#"{"usageId":"\#(usage)","rating":0}"#, .unprocessableContent),
+                (#"{"usageId":"\#(usage)","rating":6}"#, .unprocessableContent),
+                (#"{"usageId":"\#(usage)","rating":"5"}"#, .badRequest),
+                (#"{"usageId":"\#(usage)","feedback":"\#(String(repeating: "x", count: 2001))"}"#, .unprocessableContent),
+                (#"{"usageId":"\#(usage)"}"#, .unprocessableContent),
+                (#"{"usageId":"not-a-uuid","rating":3}"#, .badRequest),
+                (#"{"usageId":"\#(usage)","wasHelpful":"yes"}"#, .badRequest),
+                ("{not json", .badRequest),
+                ("", .badRequest),
+            ]
+            for (body, status) in cases {
+                let response = try await client.post("/api/v1/analytics/feedback", json: body, headers: auth)
+                #expect(response.status == status, "\(body.prefix(60))")
+                #expect(response.errorCode != nil)
+            }
+            let wrongType = try await client.post(
+                "/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#, headers: auth + [HTTPField(name: .contentType, value: "text/plain")])
+            #expect(wrongType.status == .unsupportedMediaType)
+            let huge = #"{"usageId":"\#(usage)","feedback":"\#(String(repeating: "y", count: 70_000))"}"#
+            let tooLarge = try await client.post("/api/v1/analytics/feedback", json: huge, headers: auth)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(tooLarge.errorCode == "body_too_large")
+            #expect(try await f.databaseDigest() == digest)
+        }
+    }
+
+    @Test func ingestionInsertsAllOrNothing() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("ingest")
+            let package = try await f.package("ingested")
+            let org = try await f.organization("ingest-org")
+            let auth = Tokens.bearer(TestEnvironment.ingestToken)
+            func event(_ extra: String = "", tokens: Int = 120, packageId: UUID? = nil) -> String {
+                let packageId = (packageId ?? package.id).uuidString
+                return #"{"userId":"\#(user)","packageId":"\#(packageId)","orgId":"\#(org)","model":"gpt-4o","tokensUsed":\#(tokens),"durationMs":900\#(extra)}"#
+            }
+            let single = try await client.post("/api/v1/analytics/usage", json: event(#","packageVersion":"1.0.0","userRating":4"#), headers: auth)
+            #expect(single.status == .created)
+            let ids = try single.json(IngestResult.self).ids
+            #expect(ids.count == 1)
+            #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE id = $1 AND credits_spent = 1 AND error_occurred = false", [ids[0]]) == "1")
+
+            let batch = "{\"events\":[" + (0..<50).map { _ in event(#","errorOccurred":true"#) }.joined(separator: ",") + "]}"
+            let created = try await client.post("/api/v1/analytics/usage", json: batch, headers: auth)
+            #expect(created.status == .created)
+            #expect(try created.json(IngestResult.self).ids.count == 50)
+            let stats = try await client.get("/api/v1/analytics/package/\(package.id)").json(PackageStats.self)
+            #expect(stats.totalRuns == 51)
+            #expect(stats.successRate == 2)  // 1 of 51 → 1.96 → 2.0
+
+            let digest = try await f.databaseDigest()
+            let badOne = "{\"events\":[" + [event(), event(), event(tokens: -5), event()].joined(separator: ",") + "]}"
+            let rejected = try await client.post("/api/v1/analytics/usage", json: badOne, headers: auth)
+            #expect(rejected.status == .unprocessableContent)
+            #expect(rejected.headers[HTTPField.Name("X-Error-Index")!] == "2")
+            #expect(rejected.headers[HTTPField.Name("X-Error-Field")!] == "tokensUsed")
+            #expect((rejected.object["error"] as? [String: Any])?["message"] as? String == "events[2].tokensUsed must be between 0 and 2147483647")
+
+            let unknownPackage = "{\"events\":[" + [event(), event(packageId: UUID())]
+                .joined(separator: ",") + "]}"
+            let missingRef = try await client.post("/api/v1/analytics/usage", json: unknownPackage, headers: auth)
+            #expect(missingRef.status == .unprocessableContent)
+            #expect(missingRef.headers[HTTPField.Name("X-Error-Index")!] == "1")
+            #expect(missingRef.headers[HTTPField.Name("X-Error-Field")!] == "packageId")
+
+            let tooMany = "{\"events\":[" + Array(repeating: event(), count: 1001).joined(separator: ",") + "]}"
+            #expect(try await client.post("/api/v1/analytics/usage", json: tooMany, headers: auth).status == .unprocessableContent)
+            #expect(try await client.post("/api/v1/analytics/usage", json: "[1,2", headers: auth).status == .badRequest)
+            #expect(try await client.post("/api/v1/analytics/usage", json: event(), headers: Tokens.bearer("wrong")).status == .unauthorized)
+            #expect(try await client.post("/api/v1/analytics/usage", json: event()).status == .unauthorized)
+            let oversize = "{\"events\":[" + Array(repeating: event(#","errorMessage":"\#(String(repeating: "e", count: 5000))""#), count: 300)
+                .joined(separator: ",") + "]}"
+            #expect(try await client.post("/api/v1/analytics/usage", json: oversize, headers: auth).status == .contentTooLarge)
+            #expect(try await f.databaseDigest() == digest)
+        }
+    }
+}
+
+@Suite("Authentication", .serialized)
+struct AuthenticationTests {
+    @Test func everyBadTokenIs401WithWWWAuthenticate() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("tok")
+            let deleted = try await f.user("gone", deletedAt: Date().addingTimeInterval(-60))
+            let tokens: [(String, HTTPFields)] = [
+                ("missing", [:]),
+                ("not bearer", [.authorization: "Basic abc"]),
+                ("malformed", Tokens.bearer("abc.def")),
+                ("expired", Tokens.bearer(try await Tokens.sign(user: user, expiresIn: -60))),
+                ("alg none", Tokens.bearer(Tokens.unsigned(user: user))),
+                ("bad signature", Tokens.bearer(try await Tokens.sign(user: user, secret: "another-secret-0123456789abcdef0123456789"))),
+                ("deleted user", Tokens.bearer(try await Tokens.sign(user: deleted))),
+                ("unknown user", Tokens.bearer(try await Tokens.sign(user: UUID()))),
+                ("no user claim", Tokens.bearer(try await Tokens.sign(user: nil))),
+            ]
+            for (name, headers) in tokens {
+                let response = try await client.get("/api/v1/analytics/user/me", headers: headers)
+                #expect(response.status == .unauthorized, "\(name)")
+                #expect(response.headers[.wwwAuthenticate] == "Bearer", "\(name)")
+                #expect(response.errorCode == "unauthorized", "\(name)")
+            }
+            // `sub` works when there is no user_id claim.
+            let viaSub = try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(try await Tokens.sign(user: nil, sub: user)))
+            #expect(viaSub.status == .ok)
+        }
+    }
+
+    @Test func unknownRoutesAndMethods() async throws {
+        try await withApp { client, _ in
+            let missing = try await client.get("/api/v1/analytics/nothing-here")
+            #expect(missing.status == .notFound)
+            #expect(missing.errorCode == "not_found")
+            let wrongMethod = try await client.execute(uri: "/api/v1/analytics/feedback", method: .get) { $0 }
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow] == "POST")
+            #expect(wrongMethod.errorCode == "method_not_allowed")
+            let health = try await client.get("/healthz")
+            #expect(health.status == .ok)
+            let ready = try await client.get("/readyz")
+            #expect(ready.status == .ok)
+            #expect(ready.object["postgres"] as? String == "up")
+        }
+    }
+}

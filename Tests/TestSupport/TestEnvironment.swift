@@ -1,0 +1,73 @@
+import Analytics
+import ConnectionPool
+import Foundation
+import Logging
+import NIOPosix
+import Postgres
+import Redis
+
+/// Where the integration tests find the servers started by `Scripts/test` (never mocks).
+public enum TestEnvironment {
+    public static var databaseURL: String {
+        ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] ?? "postgresql://prpm@127.0.0.1:54329/prpm_test"
+    }
+    public static var redisURL: String { ProcessInfo.processInfo.environment["TEST_REDIS_URL"] ?? "redis://127.0.0.1:63799/1" }
+    public static let jwtSecret = "test-secret-0123456789abcdef0123456789abcdef"
+    public static let ingestToken = "test-ingest-token"
+
+    /// The repository root (for Scripts/svc).
+    public static var repositoryRoot: URL {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }
+
+    public static let threadPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    public static var logger: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// A Postgres client on the test database, schema migrated once per process.
+    public static func postgres() async throws -> PostgresClient {
+        let client = PostgresClient(configuration: PostgresConfiguration(url: databaseURL), pool: .init(maxConnections: 4), threadPool: threadPool)
+        try await Migrated.once(client)
+        return client
+    }
+
+    public static func redis() throws -> RedisClient {
+        RedisClient(configuration: try RedisConfiguration(url: redisURL), pool: .init(maxConnections: 4), threadPool: threadPool)
+    }
+
+    /// Runs a Scripts/svc command (`postgres stop`, `redis pause` …) and waits for it.
+    /// (`system(3)`, not Foundation's Process, whose waitUntilExit can hang inside async tests on Linux.)
+    public static func svc(_ arguments: String...) throws {
+        let command = "cd '\(repositoryRoot.path)' && Scripts/svc " + arguments.joined(separator: " ") + " >/dev/null 2>&1"
+        let status = system(command)
+        guard status == 0 else { throw SvcError(command: command, status: status) }
+    }
+
+    public struct SvcError: Error {
+        public let command: String
+        public let status: Int32
+    }
+}
+
+private actor Migrated {
+    static let shared = Migrated()
+    var done = false
+
+    static func once(_ client: PostgresClient) async throws { try await shared.run(client) }
+
+    func run(_ client: PostgresClient) async throws {
+        guard !done else { return }
+        try await Migrator.migrate(client, logger: TestEnvironment.logger)
+        done = true
+    }
+}
