@@ -44,6 +44,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")
     ReadController(reader: reader, authenticator: authenticator).register(on: api)
+    BadgeController(reader: reader).register(on: api)
     WriteController(
         queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
         maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Postgres
 import Redis
+import Synchronization
 
 /// Whether a read was served from Redis, computed, served stale, or answered without Redis.
 public enum CacheStatus: String, Sendable, CaseIterable {
@@ -74,6 +75,10 @@ public final class ResponseCache: Sendable {
     private let computations: Counter
     private let singleFlightWaits: Counter
     private let redisErrors: Counter
+    private let computed = Atomic<Int>(0)
+
+    /// How many times this process computed an entry from Postgres (for single-flight checks).
+    public var computationCount: Int { computed.load(ordering: .relaxed) }
 
     public init(redis: RedisClient, breaker: CircuitBreaker, policy: CachePolicy, logger: Logger) {
         self.redis = redis
@@ -235,6 +240,7 @@ public final class ResponseCache: Sendable {
 
     private func computeEntry(_ compute: @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
         computations.increment()
+        computed.add(1, ordering: .relaxed)
         return CacheEntry(body: try await compute(), computedAt: Date())
     }
 

@@ -1,0 +1,79 @@
+import Analytics
+import AnalyticsCache
+import Badges
+import Foundation
+import Hummingbird
+
+/// GET /package/:packageId/badge/:metric.svg|.json — shields.io-style badges for package
+/// pages, rendered from the cached package entry (so a badge costs one Redis GET).
+struct BadgeController<Context: RequestContext> {
+    let reader: AnalyticsReader
+
+    func register(on router: RouterGroup<Context>) {
+        router.get("package/:packageId/badge/:file", use: badge)
+    }
+
+    enum Format: String {
+        case svg
+        case json
+    }
+
+    @Sendable func badge(_ request: Request, context: Context) async throws -> Response {
+        let file = try context.parameters.require("file")
+        let label = request.uri.queryParameters.get("label")
+        let parts = file.split(separator: ".", maxSplits: 1).map(String.init)
+        let format = parts.count == 2 ? Format(rawValue: parts[1]) : nil
+        let metric = parts.first.flatMap(BadgeMetric.init(rawValue:))
+        let styleName = request.uri.queryParameters.get("style") ?? BadgeStyle.flat.rawValue
+        guard let format else {
+            throw APIError.notFound("badges are served as .svg or .json")
+        }
+        let style = BadgeStyle(rawValue: styleName)
+        guard let metric, let style, let days = AnalyticsWindow.parseDays(request.uri.queryParameters.get("days")) else {
+            let message = metric == nil ? "invalid metric" : style == nil ? "invalid style" : "invalid days"
+            return Self.render(Badge.invalid(message), format: format, style: style ?? .flat, status: .badRequest, request: request)
+        }
+        let cached: CachedResponse
+        do {
+            cached = try await reader.package(try context.parameters.require("packageId"), days: days).1
+        } catch AnalyticsError.packageNotFound {
+            return Self.render(Badge.notFound(label: label ?? metric.defaultLabel), format: format, style: style, status: .notFound, request: request)
+        }
+        let stats = try JSONDecoder().decode(PackageStats.self, from: Data(cached.entry.body))
+        let badge = metric.badge(for: Self.badgeStats(stats), label: label)
+        let body = format == .svg ? Array(badge.svg(style: style).utf8) : badge.endpointJSON()
+        return Responses.cachedBody(
+            body, etag: ETag.strong(body), status: cached.status, maxAge: cached.maxAge(), contentType: format.contentType, request: request,
+            visibility: .publicData)
+    }
+
+    static func render(_ badge: Badge, format: Format, style: BadgeStyle, status: HTTPResponse.Status, request: Request) -> Response {
+        let body = format == .svg ? Array(badge.svg(style: style).utf8) : badge.endpointJSON()
+        return Responses.cachedBody(
+            body, etag: ETag.strong(body), status: .bypass, maxAge: 60, contentType: format.contentType, request: request,
+            visibility: .publicData, httpStatus: status)
+    }
+
+    static func badgeStats(_ stats: PackageStats) -> BadgeStats {
+        BadgeStats(
+            totalRuns: stats.totalRuns, uniqueUsers: stats.uniqueUsers, avgRating: stats.avgRating, successRate: stats.successRate,
+            trend: stats.weekOverWeek?.trend, changePct: stats.weekOverWeek?.changePct, bestModel: bestModel(stats.modelBreakdown))
+    }
+
+    /// "Best on": among models with at least 10% of the runs, the highest success rate,
+    /// then the lower average duration, then more runs, then the name.
+    static func bestModel(_ models: [PackageStats.ModelBreakdown]) -> String? {
+        let total = models.reduce(0) { $0 + $1.runs }
+        let eligible = models.filter { $0.runs * 10 >= total }
+        return eligible.min { a, b in
+            if a.success_rate != b.success_rate { return a.success_rate > b.success_rate }
+            if a.avg_duration != b.avg_duration { return a.avg_duration < b.avg_duration }
+            if a.runs != b.runs { return a.runs > b.runs }
+            return a.model < b.model
+        }?.model
+    }
+}
+
+extension BadgeController.Format {
+    var contentType: String { self == .svg ? "image/svg+xml; charset=utf-8" : "application/json; charset=utf-8" }
+}

@@ -1,0 +1,144 @@
+import Analytics
+import AnalyticsAPI
+import AnalyticsCache
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Redis
+import TestSupport
+import Testing
+
+/// Dependencies with their own cache settings (a "replica" of the service).
+func makeReplica(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> AppDependencies {
+    _ = try await TestEnvironment.postgres()
+    var config = SharedApp.config()
+    configure(&config)
+    return try AppDependencies(config: config, logger: TestEnvironment.logger)
+}
+
+extension TestResponse {
+    var cacheStatus: String? { headers[HTTPField.Name("X-Cache")!] }
+}
+
+@Suite("Redis cache: single-flight, stale-while-revalidate, invalidation", .serialized)
+struct CacheBehaviourTests {
+    @Test func twoHundredConcurrentColdReadsComputeOncePerReplica() async throws {
+        let replicaA = try await makeReplica()
+        let replicaB = try await makeReplica()
+        defer { Task { await replicaA.shutdown(); await replicaB.shutdown() } }
+        let f = Fixture(postgres: replicaA.postgres)
+        let package = try await f.package("thundering-herd")
+        let user = try await f.user("herd")
+        try await f.usage((0..<20).map { _ in Fixture.Usage(user: user, package: package.id) })
+        let (beforeA, beforeB) = (replicaA.cache.computationCount, replicaB.cache.computationCount)
+        let statuses = try await withThrowingTaskGroup(of: [String].self) { group in
+            for replica in [replicaA, replicaB] {
+                group.addTask {
+                    let collected = StatusBox()
+                    try await withFreshApp(replica) { client, _ in
+                        try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { requests in
+                            for _ in 0..<100 {
+                                requests.addTask {
+                                    let response = try await client.get("/api/v1/analytics/package/\(package.id)?days=11")
+                                    return (response.status, response.cacheStatus)
+                                }
+                            }
+                            for try await (status, cache) in requests {
+                                #expect(status == .ok)
+                                await collected.add(cache ?? "-")
+                            }
+                        }
+                    }
+                    return await collected.values
+                }
+            }
+            var all: [String] = []
+            for try await values in group { all += values }
+            return all
+        }
+        #expect(statuses.count == 200)
+        let computedA = replicaA.cache.computationCount - beforeA
+        let computedB = replicaB.cache.computationCount - beforeB
+        #expect(computedA <= 1 && computedB <= 1, "per replica at most one Postgres computation (A \(computedA), B \(computedB))")
+        #expect(computedA + computedB >= 1)
+        #expect(Set(statuses).isSubset(of: ["MISS", "HIT"]))
+    }
+
+    @Test func staleWhileRevalidate() async throws {
+        let replica = try await makeReplica { config in
+            config.cache.packageTTL = 1
+            config.cache.staleGrace = 60
+        }
+        defer { Task { await replica.shutdown() } }
+        let f = Fixture(postgres: replica.postgres)
+        let package = try await f.package("swr")
+        let user = try await f.user("swr")
+        try await withFreshApp(replica) { client, _ in
+            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus == "MISS")
+            try await f.usage([Fixture.Usage(user: user, package: package.id)])
+            try await Task.sleep(for: .milliseconds(1100))
+            let stale = try await client.get("/api/v1/analytics/package/\(package.id)")
+            #expect(stale.cacheStatus == "STALE")
+            #expect(try stale.json(PackageStats.self).totalRuns == 0)
+            #expect(stale.headers[.cacheControl] == "public, max-age=0")
+            // One background refresh replaced the entry.
+            var refreshed: TestResponse?
+            for _ in 0..<50 {
+                try await Task.sleep(for: .milliseconds(20))
+                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                if response.cacheStatus == "HIT" {
+                    refreshed = response
+                    break
+                }
+            }
+            #expect(try #require(refreshed).json(PackageStats.self).totalRuns == 1)
+        }
+    }
+
+    @Test func ingestionInvalidatesPackageUserAndOrgEntries() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("writer")
+            let org = try await f.organization("writers")
+            try await f.member(org: org, user: user, role: "owner", team: "core")
+            let package = try await f.package("invalidated")
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+            for days in [7, 30] {
+                _ = try await client.get("/api/v1/analytics/package/\(package.id)?days=\(days)")
+                _ = try await client.get("/api/v1/analytics/user/me?days=\(days)", headers: auth)
+                _ = try await client.get("/api/v1/analytics/organization/\(org)?days=\(days)", headers: auth)
+            }
+            #expect(try await client.get("/api/v1/analytics/user/me?days=7", headers: auth).cacheStatus == "HIT")
+            let event = #"{"userId":"\#(user)","orgId":"\#(org)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":5,"durationMs":50}"#
+            #expect(try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status == .created)
+            for days in [7, 30] {
+                let packageRead = try await client.get("/api/v1/analytics/package/\(package.id)?days=\(days)")
+                #expect(packageRead.cacheStatus == "MISS")
+                #expect(try packageRead.json(PackageStats.self).totalRuns == 1)
+                let me = try await client.get("/api/v1/analytics/user/me?days=\(days)", headers: auth)
+                #expect(me.cacheStatus == "MISS")
+                #expect(try me.json(UserStats.self).totalRuns == 1)
+                let orgRead = try await client.get("/api/v1/analytics/organization/\(org)?days=\(days)", headers: auth)
+                #expect(try orgRead.json(OrganizationStats.self).totalRuns == 1)
+            }
+            // Private entries live under the caller's own id only.
+            let key = "analytics:v1:user:\(user.uuidString.lowercased()):7"
+            #expect(try await deps.redis.command("EXISTS", key) == .integer(1))
+        }
+    }
+
+    @Test func packageReadsFeedTheHotSet() async throws {
+        try await withApp { client, deps in
+            let package = try await Fixture(postgres: deps.postgres).package("hot")
+            for _ in 0..<3 { _ = try await client.get("/api/v1/analytics/package/\(package.id)") }
+            await deps.hotReads.flush()
+            let score = try await deps.redis.command("ZSCORE", CacheKey.hotPackages, package.id.uuidString.lowercased())
+            #expect(Double(score.string ?? "") ?? 0 >= 3)
+        }
+    }
+}
+
+actor StatusBox {
+    var values: [String] = []
+    func add(_ value: String) { values.append(value) }
+}

@@ -1,0 +1,106 @@
+import Analytics
+import AnalyticsAPI
+import AnalyticsCache
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+/// Stops, pauses and restarts the real Redis and Postgres (Scripts/svc) under a running API.
+@Suite("Faults: Redis down or hung, Postgres down", .serialized)
+struct FaultTests {
+    @Test func redisDownAnswersFromPostgresAndRecovers() async throws {
+        let replica = try await makeReplica { config in
+            config.breakerOpenMs = 300
+        }
+        defer { Task { await replica.shutdown() } }
+        let f = Fixture(postgres: replica.postgres)
+        let package = try await f.package("redis-down")
+        try await withFreshApp(replica) { client, _ in
+            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus == "MISS")
+            try TestEnvironment.svc("redis", "stop")
+            defer { try? TestEnvironment.svc("redis", "start") }
+            for _ in 0..<10 {
+                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                #expect(response.status == .ok)
+                #expect(response.cacheStatus == "BYPASS")
+            }
+            #expect(replica.breaker.state != .closed)
+            let ready = try await client.get("/readyz")
+            #expect(ready.status == .ok)
+            #expect(ready.object["degraded"] as? Bool == true)
+            try TestEnvironment.svc("redis", "start")
+            // Half-open probing closes the breaker again without a restart.
+            var recovered = false
+            for _ in 0..<40 {
+                try await Task.sleep(for: .milliseconds(100))
+                let status = try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus
+                if status == "MISS" || status == "HIT" {
+                    recovered = true
+                    break
+                }
+            }
+            #expect(recovered)
+            #expect(replica.breaker.state == .closed)
+        }
+    }
+
+    @Test func hungRedisAddsOnlyTheShortTimeout() async throws {
+        let replica = try await makeReplica { config in
+            config.redisTimeoutMs = 50
+            config.breakerOpenMs = 5_000
+        }
+        defer { Task { await replica.shutdown() } }
+        let package = try await Fixture(postgres: replica.postgres).package("redis-hung")
+        try await withFreshApp(replica) { client, _ in
+            _ = try await client.get("/api/v1/analytics/package/\(package.id)")
+            try TestEnvironment.svc("redis", "pause")
+            defer { try? TestEnvironment.svc("redis", "resume") }
+            var slowest = Duration.zero
+            for _ in 0..<8 {
+                let start = ContinuousClock.now
+                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                slowest = max(slowest, ContinuousClock.now - start)
+                #expect(response.status == .ok)
+                #expect(response.cacheStatus == "BYPASS")
+            }
+            try TestEnvironment.svc("redis", "resume")
+            // Bounded, not a benchmark: the request never waits for the hung server itself.
+            #expect(slowest < .seconds(1), "slowest request while Redis was hung: \(slowest)")
+            print("hung-redis slowest request: \(slowest)")
+        }
+    }
+
+    @Test func postgresDownServesStaleOr503AndRecovers() async throws {
+        let replica = try await makeReplica { config in
+            config.cache.packageTTL = 1
+            config.cache.staleGrace = 0
+        }
+        defer { Task { await replica.shutdown() } }
+        let f = Fixture(postgres: replica.postgres)
+        let cached = try await f.package("pg-down-cached")
+        let cold = try await f.package("pg-down-cold")
+        try await withFreshApp(replica) { client, _ in
+            #expect(try await client.get("/api/v1/analytics/package/\(cached.id)").status == .ok)
+            // Resolve the cold package's name while Postgres is up; its stats stay uncached.
+            #expect(try await client.get("/api/v1/analytics/package/\(cold.id)?days=2").status == .ok)
+            try TestEnvironment.svc("postgres", "stop")
+            defer { try? TestEnvironment.svc("postgres", "start") }
+            try await Task.sleep(for: .milliseconds(1100))
+            let stale = try await client.get("/api/v1/analytics/package/\(cached.id)")
+            #expect(stale.status == .ok)
+            #expect(stale.cacheStatus == "STALE")
+            let unavailable = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
+            #expect(unavailable.status == .serviceUnavailable)
+            #expect(unavailable.headers[.retryAfter] != nil)
+            #expect(unavailable.errorCode == "unavailable")
+            let ready = try await client.get("/readyz")
+            #expect(ready.status == .serviceUnavailable)
+            try TestEnvironment.svc("postgres", "start")
+            let back = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
+            #expect(back.status == .ok)
+            #expect(back.cacheStatus == "MISS")
+        }
+    }
+}
