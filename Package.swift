@@ -128,6 +128,9 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "AnalyticsSeed", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsAPI", "AnalyticsCache", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
         .testTarget(

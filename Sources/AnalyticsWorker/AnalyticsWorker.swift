@@ -45,24 +45,37 @@ public struct AnalyticsWorker: Service {
 
     // MARK: - Scheduling
 
+    /// Every worker polls the job's lease; the one that takes it runs the job, then leaves
+    /// a cooldown marker for the rest of the interval, so the job runs once per interval
+    /// across all workers. A holder that dies stops renewing: its lease expires after
+    /// `leaseTTL` and another worker takes over.
     private func schedule(_ job: WorkerJob, every interval: Duration) async {
+        let poll = max(.milliseconds(100), min(interval / 10, .seconds(5)))
         while !Task.isCancelled {
-            await runLeased(job)
-            try? await Task.sleep(for: interval)
+            let started = ContinuousClock.now
+            if await runLeased(job, interval: interval) {
+                let remaining = interval - (ContinuousClock.now - started)
+                try? await Task.sleep(for: max(poll, remaining))
+            } else {
+                try? await Task.sleep(for: poll)
+            }
         }
     }
 
     /// Runs `job` when this worker takes its lease; renews the lease while running.
-    func runLeased(_ job: WorkerJob) async {
+    /// Returns whether this worker ran it.
+    @discardableResult
+    func runLeased(_ job: WorkerJob, interval: Duration = .zero) async -> Bool {
         let ttl = deps.config.leaseTTL
         let lease: Lease?
         do {
             lease = try await Lease.acquire(job.rawValue, ttl: ttl, redis: deps.redis)
         } catch {
             deps.logger.warning("lease unavailable", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])
-            return
+            return false
         }
-        guard let lease else { return }
+        guard let lease else { return false }
+        let started = ContinuousClock.now
         let renewal = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: ttl / 3)
@@ -79,7 +92,9 @@ public struct AnalyticsWorker: Service {
             // Logged and counted in execute.
         }
         renewal.cancel()
-        try? await lease.release(redis: deps.redis)
+        let cooldown = interval - (ContinuousClock.now - started)
+        try? await lease.release(redis: deps.redis, cooldown: cooldown > .milliseconds(50) ? cooldown : .zero)
+        return true
     }
 
     func execute(_ job: WorkerJob) async throws {
@@ -106,6 +121,7 @@ public struct AnalyticsWorker: Service {
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "ok")]).increment()
             metadata["duration_ms"] = "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"
             deps.logger.info("job finished", metadata: metadata)
+            deps.onJobFinished?(job)
         } catch {
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "failed")]).increment()
             deps.logger.error("job failed", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])

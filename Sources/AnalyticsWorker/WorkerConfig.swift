@@ -46,8 +46,14 @@ public struct WorkerDependencies: Sendable {
     public let cache: ResponseCache
     public let config: WorkerConfig
     public let logger: Logger
+    /// Called after each successful job run (observability hooks and tests).
+    public let onJobFinished: (@Sendable (WorkerJob) -> Void)?
 
-    public init(postgres: PostgresClient, redis: RedisClient, queries: AnalyticsQueries, cache: ResponseCache, config: WorkerConfig, logger: Logger) {
+    public init(
+        postgres: PostgresClient, redis: RedisClient, queries: AnalyticsQueries, cache: ResponseCache, config: WorkerConfig, logger: Logger,
+        onJobFinished: (@Sendable (WorkerJob) -> Void)? = nil
+    ) {
+        self.onJobFinished = onJobFinished
         self.postgres = postgres
         self.redis = redis
         self.queries = queries
