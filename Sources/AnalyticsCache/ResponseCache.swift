@@ -210,6 +210,10 @@ public final class ResponseCache: Sendable {
         }
         if !acquired {
             if let entry = await waitForOther(key, ttl: ttl, enabled: waitForOtherReplica) { return entry }
+        } else if waitForOtherReplica, let stored = await redisGet(key) ?? nil, stored.age(now: Date()) < Double(ttl) {
+            // Another flight stored a fresh entry between our GET and our lock: use it.
+            _ = try? await redis.command(bytes: RedisScripts.releaseLock(key: key.lockKey, token: token))
+            return stored
         }
         let entry = try await computeEntry(compute)
         let expiry = (ttl + policy.staleGrace + policy.outageRetention) * 1000

@@ -81,8 +81,9 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
     /// Runs `body` with a connection of the pool on the pool's thread pool.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let connection = try await acquire()
+        let result: (Connection, Result<T, any Error>)
         do {
-            let result = try await threadPool.runIfActive {
+            result = try await threadPool.runIfActive {
                 let existing: Connection
                 if let connection { existing = connection } else { existing = try self.factory() }
                 do {
@@ -91,13 +92,14 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                     return (existing, Result<T, any Error>.failure(error))
                 }
             }
-            release(result.0)
-            return try result.1.get()
         } catch {
             // The factory failed or the thread pool is gone: the slot is free again.
             if let connection { release(connection) } else { releaseSlot() }
             throw error
         }
+        // Released exactly once, whether `body` succeeded or threw.
+        release(result.0)
+        return try result.1.get()
     }
 
     /// Closes idle connections and fails waiters; connections in use are closed when returned.

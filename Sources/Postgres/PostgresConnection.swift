@@ -27,7 +27,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     private var broken = false
 
     public init(configuration: PostgresConfiguration) throws {
-        let options = "-c statement_timeout=\(configuration.statementTimeoutMs) -c TimeZone=UTC"
+        let options = "-c statement_timeout=\(configuration.statementTimeoutMs) -c TimeZone=UTC -c client_min_messages=warning"
         let pairs: [(String, String)] = [
             ("dbname", configuration.url),
             ("connect_timeout", String(configuration.connectTimeoutSeconds)),

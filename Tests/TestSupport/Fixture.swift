@@ -86,12 +86,13 @@ public struct Fixture: Sendable {
         return ids
     }
 
+    /// (Retried once on a fresh connection: fault tests restart the server under shared pools.)
     public func exec(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws {
-        _ = try await postgres.withConnection { try $0.query(sql, parameters) }
+        _ = try await postgres.withConnection(retryOnBrokenConnection: true) { try $0.query(sql, parameters) }
     }
 
     public func scalar(_ sql: String, _ parameters: [any PostgresEncodable] = []) async throws -> String? {
-        try await postgres.withConnection { try $0.query(sql, parameters) }.first?.values.first ?? nil
+        try await postgres.withConnection(retryOnBrokenConnection: true) { try $0.query(sql, parameters) }.first?.values.first ?? nil
     }
 
     /// A digest of every row of the analytics tables, to prove that bad input changed nothing.
