@@ -40,6 +40,12 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMiddleware())
     router.add(middleware: ErrorMiddleware(routes: RouteTable(APIRoutes.all)))
+    if config.rateLimitPerSecond > 0 {
+        router.add(
+            middleware: RateLimitMiddleware(
+                redis: dependencies.redis, breaker: dependencies.breaker, ratePerSecond: config.rateLimitPerSecond,
+                burst: max(1, config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimitPerSecond * 2)))
+    }
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")

@@ -302,7 +302,7 @@ enum OpenAPIDocument {
                     "$ref": "#/components/responses/NotModified"
                   },
                   "400": {
-                    "description": "Unknown metric or extension, bad style or days: a red error badge, or an error body.",
+                    "description": "Unknown metric, bad style or bad days: a red badge (`badge: invalid metric|style|days`) in the requested format.",
                     "headers": {
                       "X-Request-Id": {
                         "$ref": "#/components/headers/X-Request-Id"
@@ -316,20 +316,13 @@ enum OpenAPIDocument {
                       },
                       "application/json": {
                         "schema": {
-                          "anyOf": [
-                            {
-                              "$ref": "#/components/schemas/ShieldsBadge"
-                            },
-                            {
-                              "$ref": "#/components/schemas/Error"
-                            }
-                          ]
+                          "$ref": "#/components/schemas/ShieldsBadge"
                         }
                       }
                     }
                   },
                   "404": {
-                    "description": "Unknown package: a grey \"not found\" badge (or an error body for an unknown route).",
+                    "description": "Unknown package: a grey `not found` badge in the requested format. An extension other than .svg/.json: an error body.",
                     "headers": {
                       "X-Request-Id": {
                         "$ref": "#/components/headers/X-Request-Id"

@@ -1,0 +1,58 @@
+import AnalyticsCache
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Redis
+
+/// Per-client-IP token bucket shared by every replica through Redis (one EVAL per request).
+/// Fails open: when Redis is down or slow (circuit breaker open) requests are let through.
+struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
+    let redis: RedisClient
+    let breaker: CircuitBreaker
+    let ratePerSecond: Double
+    let burst: Double
+
+    static var script: String {
+        """
+        local rate = tonumber(ARGV[1]); local burst = tonumber(ARGV[2]); local now = tonumber(ARGV[3])
+        local state = redis.call('HMGET', KEYS[1], 't', 'ts')
+        local tokens = tonumber(state[1]) or burst
+        local ts = tonumber(state[2]) or now
+        tokens = math.min(burst, tokens + math.max(0, now - ts) / 1000 * rate)
+        local allowed = 0
+        local retry = 0
+        if tokens >= 1 then tokens = tokens - 1; allowed = 1 else retry = math.ceil((1 - tokens) / rate) end
+        redis.call('HSET', KEYS[1], 't', tostring(tokens), 'ts', tostring(now))
+        redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+        return {allowed, retry}
+        """
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/"), breaker.allowRequest() else { return try await next(request, context) }
+        let client = Self.clientKey(context.remoteAddress)
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        do {
+            let reply = try await redis.command(
+                "EVAL", Self.script, "1", "analytics:v1:ratelimit:\(client)", String(ratePerSecond), String(burst), String(now))
+            breaker.recordSuccess()
+            if let values = reply.array, values.count == 2, values[0].int == 0 {
+                Counter(label: "prpm_rate_limited_total").increment()
+                throw APIError(
+                    .tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, values[1].int ?? 1))])
+            }
+        } catch let error as APIError {
+            throw error
+        } catch {
+            breaker.recordFailure()  // fail open
+        }
+        return try await next(request, context)
+    }
+
+    static func clientKey(_ address: SocketAddress?) -> String {
+        address?.ipAddress ?? "unknown"
+    }
+}

@@ -1,0 +1,63 @@
+import AnalyticsAPI
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import TestSupport
+import Testing
+
+@Suite("Rate limit, request ids, metrics", .serialized)
+struct ProtectionTests {
+    @Test func tokenBucketPerClientAndFailOpen() async throws {
+        let replica = try await makeReplica { config in
+            config.rateLimitPerSecond = 0.5
+            config.rateLimitBurst = 2
+            config.breakerOpenMs = 60_000
+        }
+        defer { Task { await replica.shutdown() } }
+        _ = try await replica.redis.command("EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+        try await withFreshApp(replica) { client, _ in
+            let package = try await Fixture(postgres: replica.postgres).package("limited")
+            let statuses = try await (0..<4).asyncMap { _ in try await client.get("/api/v1/analytics/package/\(package.id)") }
+            #expect(statuses.map(\.status) == [.ok, .ok, .tooManyRequests, .tooManyRequests])
+            #expect(statuses[2].headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+            #expect(statuses[2].errorCode == "rate_limited")
+            // Operations routes are not limited.
+            #expect(try await client.get("/healthz").status == .ok)
+            // Redis down: the limiter fails open.
+            try TestEnvironment.svc("redis", "stop")
+            defer { try? TestEnvironment.svc("redis", "start") }
+            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+            try TestEnvironment.svc("redis", "start")
+        }
+    }
+
+    @Test func requestIdIsEchoedOrGeneratedAndMetricsCountRequests() async throws {
+        try await withApp { client, _ in
+            let given = try await client.get("/healthz", headers: [HTTPField.Name("X-Request-Id")!: "abc-123"])
+            #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "abc-123")
+            let generated = try await client.get("/healthz")
+            #expect(generated.headers[HTTPField.Name("X-Request-Id")!]?.count == 36)
+            let metrics = try await client.get("/metrics")
+            #expect(metrics.status == .ok)
+            let text = metrics.text
+            #expect(text.contains("prpm_http_requests_total{"))
+            #expect(text.contains(#"route="/healthz""#))
+            #expect(text.contains("prpm_pool_connections"))
+            let openapi = try await client.get("/openapi.json")
+            #expect(openapi.status == .ok)
+            let paths = (openapi.object["paths"] as? [String: Any]) ?? [:]
+            for path in ["/api/v1/analytics/package/{packageId}", "/api/v1/analytics/user/me", "/api/v1/analytics/organization/{orgId}",
+                         "/api/v1/analytics/feedback", "/api/v1/analytics/usage", "/api/v1/analytics/trending"] {
+                #expect(paths[path] != nil, "openapi.json documents \(path)")
+            }
+        }
+    }
+}
+
+extension Range where Bound == Int {
+    func asyncMap<T>(_ transform: (Int) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for index in self { results.append(try await transform(index)) }
+        return results
+    }
+}
