@@ -135,6 +135,12 @@ let package = Package(
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "LoadTestIntegrationTests",
+            dependencies: [
+                "LoadTestCore", "AnalyticsAPI", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "AnalyticsAPITests",
             dependencies: [
                 "AnalyticsAPI", "Analytics", "TestSupport",

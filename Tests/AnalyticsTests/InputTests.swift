@@ -32,6 +32,12 @@ struct FeedbackInputTests {
         }
     }
 
+    @Test func nulCharactersAre422() {
+        #expect(throws: FeedbackInput.Problem.invalid(field: "feedback", reason: "must not contain NUL characters")) {
+            try parse(#"{"usageId":"\#(id)","feedback":"a\u0000b"}"#)
+        }
+    }
+
     @Test func tooLongFeedbackIs422() {
         let long = String(repeating: "x", count: 2001)
         #expect(throws: FeedbackInput.Problem.invalid(field: "feedback", reason: "must be at most 2000 characters")) {
@@ -104,6 +110,8 @@ struct UsageBatchTests {
         (#","model":"""#, "model"), (#","durationMs":-1"#, "durationMs"), (#","durationMs":2147483648"#, "durationMs"),
         (#","orgId":"x""#, "orgId"), (#","errorOccurred":"false""#, "errorOccurred"), (#","createdAt":"yesterday""#, "createdAt"),
         (#","packageVersion":"\#(String(repeating: "1", count: 51))""#, "packageVersion"), (#","bogus":1"#, "bogus"),
+        (#","model":"a\u0000b""#, "model"), (#","createdAt":"0001-01-01T00:01:01Z""#, "createdAt"),
+        (#","createdAt":"2999-01-01T00:00:00Z""#, "createdAt"),
     ])
     func invalidFields(extra: String, field: String) {
         do {

@@ -41,6 +41,7 @@ public struct FeedbackInput: Sendable, Equatable {
         switch object["feedback"] {
         case nil, .null?: break
         case .string(let text)?:
+            guard !text.unicodeScalars.contains("\u{0}") else { throw .invalid(field: "feedback", reason: "must not contain NUL characters") }
             guard text.count <= maxFeedbackLength else {
                 throw .invalid(field: "feedback", reason: "must be at most \(maxFeedbackLength) characters")
             }

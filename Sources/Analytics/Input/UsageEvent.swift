@@ -93,6 +93,9 @@ public enum UsageBatch {
         event.comparisonMode = try reader.bool("comparisonMode") ?? false
         if let text = try reader.string("createdAt") {
             guard let date = parseISO8601(text) else { throw .invalid(index: index, field: "createdAt", reason: "must be an ISO-8601 timestamp") }
+            guard date.timeIntervalSince1970 >= 0, date.timeIntervalSinceNow <= 86_400 else {
+                throw .invalid(index: index, field: "createdAt", reason: "must be between 1970-01-01 and one day from now")
+            }
             event.createdAt = date
         }
         return event
@@ -130,6 +133,8 @@ public enum UsageBatch {
         func string(_ field: String, required: Bool = false, maxLength: Int = .max, nonEmpty: Bool = false) throws(Problem) -> String? {
             guard let value = try missing(field, required) else { return nil }
             guard case .string(let text) = value else { throw .invalid(index: index, field: field, reason: "must be a string") }
+            // Postgres text cannot hold NUL characters.
+            if text.unicodeScalars.contains("\u{0}") { throw .invalid(index: index, field: field, reason: "must not contain NUL characters") }
             if nonEmpty, text.isEmpty { throw .invalid(index: index, field: field, reason: "must not be empty") }
             if text.count > maxLength { throw .invalid(index: index, field: field, reason: "must be at most \(maxLength) characters") }
             return text

@@ -4,7 +4,7 @@ import Foundation
 // exactly as in the contract (section 4).
 
 public struct PackageStats: Codable, Sendable, Equatable {
-    public var packageId: UUID
+    @CanonicalUUID public var packageId: UUID
     public var packageName: String
     public var days: Int
     public var totalRuns: Int
@@ -55,7 +55,7 @@ public struct WeekOverWeek: Codable, Sendable, Equatable {
 }
 
 public struct UserStats: Codable, Sendable, Equatable {
-    public var userId: UUID
+    @CanonicalUUID public var userId: UUID
     public var days: Int
     public var totalRuns: Int
     public var creditsSpent: Int
@@ -81,7 +81,7 @@ public struct UserStats: Codable, Sendable, Equatable {
     }
 
     public struct TopPackage: Codable, Sendable, Equatable {
-        public var id: UUID
+        @CanonicalUUID public var id: UUID
         public var name: String
         public var runs: Int
         public var credits: Int
@@ -90,7 +90,7 @@ public struct UserStats: Codable, Sendable, Equatable {
 }
 
 public struct OrganizationStats: Codable, Sendable, Equatable {
-    public var orgId: UUID
+    @CanonicalUUID public var orgId: UUID
     public var orgName: String
     public var days: Int
     public var totalRuns: Int
@@ -105,7 +105,7 @@ public struct OrganizationStats: Codable, Sendable, Equatable {
     public var teamAllocation: [Team]
 
     public struct Member: Codable, Sendable, Equatable {
-        public var user_id: UUID
+        @CanonicalUUID public var user_id: UUID
         public var username: String
         public var runs: Int
         public var credits_spent: Int
@@ -113,7 +113,7 @@ public struct OrganizationStats: Codable, Sendable, Equatable {
     }
 
     public struct TopPackage: Codable, Sendable, Equatable {
-        public var id: UUID
+        @CanonicalUUID public var id: UUID
         public var name: String
         public var runs: Int
         public var unique_users: Int
@@ -139,7 +139,7 @@ public struct TrendingPackages: Codable, Sendable, Equatable {
     public var packages: [Entry]
 
     public struct Entry: Codable, Sendable, Equatable {
-        public var id: UUID
+        @CanonicalUUID public var id: UUID
         public var name: String
         public var thisWeek: Int
         public var lastWeek: Int
@@ -154,7 +154,7 @@ public struct TrendingPackages: Codable, Sendable, Equatable {
 }
 
 public struct FeedbackResult: Codable, Sendable, Equatable {
-    public var usageId: UUID
+    @CanonicalUUID public var usageId: UUID
     @Nullable public var rating: Int?
     @Nullable public var wasHelpful: Bool?
     @Nullable public var feedback: String?
@@ -170,4 +170,11 @@ public struct FeedbackResult: Codable, Sendable, Equatable {
 public struct IngestResult: Codable, Sendable, Equatable {
     public var ids: [UUID]
     public init(ids: [UUID]) { self.ids = ids }
+
+    enum CodingKeys: String, CodingKey { case ids }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ids.map { $0.uuidString.lowercased() }, forKey: .ids)
+    }
 }
