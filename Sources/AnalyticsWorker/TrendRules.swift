@@ -1,12 +1,10 @@
+import Analytics
+
 /// Week-over-week rules of the contract: the last 7 complete UTC days against the 7 before.
 public enum TrendRules {
     /// `(this − last) / last × 100`, one decimal (half away from zero); nil when last = 0.
     public static func changePct(thisWeek: Int, lastWeek: Int) -> Double? {
-        guard lastWeek != 0 else { return nil }
-        let numerator = (thisWeek - lastWeek) * 1000
-        let negative = numerator < 0
-        let q = (2 * numerator.magnitude + UInt(lastWeek)) / (2 * UInt(lastWeek))
-        return Double(negative ? -Int(q) : Int(q)) / 10
+        Rounding.percentage(thisWeek - lastWeek, of: lastWeek)
     }
 
     /// `new` (last = 0, this > 0), `rising` (≥ 1.2×), `falling` (≤ 0.8×), else `stable`.

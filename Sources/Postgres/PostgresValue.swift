@@ -120,8 +120,8 @@ public enum PostgresTimestamp {
         return Date(timeIntervalSince1970: seconds)
     }
 
-    // Howard Hinnant's civil-date algorithms.
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
+    // Howard Hinnant's civil-date algorithms (proleptic Gregorian).
+    public static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -130,7 +130,7 @@ public enum PostgresTimestamp {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
+    public static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// The `days` window of a read: the last `days` UTC calendar days including today.
 public struct AnalyticsWindow: Sendable, Equatable, Hashable {
@@ -40,27 +41,14 @@ public struct AnalyticsWindow: Sendable, Equatable, Hashable {
 /// `YYYY-MM-DD` ↔ days since 1970-01-01 (proleptic Gregorian, UTC).
 public enum DayFormat {
     public static func string(_ day: Int) -> String {
-        let z = day + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400
+        let (y, m, d) = PostgresTimestamp.civilFromDays(day)
         return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2)
     }
 
     public static func day(_ text: String) -> Int? {
         let parts = text.split(separator: "-")
         guard parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return PostgresTimestamp.daysFromCivil(y, m, d)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
