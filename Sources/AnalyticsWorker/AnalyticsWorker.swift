@@ -121,12 +121,35 @@ public struct AnalyticsWorker: Service {
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "ok")]).increment()
             metadata["duration_ms"] = "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"
             deps.logger.info("job finished", metadata: metadata)
+            await publish(job, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, failed: false)
             deps.onJobFinished?(job)
         } catch {
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "failed")]).increment()
+            await publish(job, seconds: 0, failed: true)
             deps.logger.error("job failed", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])
             throw error
         }
+    }
+
+    /// The worker has no HTTP port: it publishes its figures to a Redis hash that every API
+    /// replica renders in its `/metrics` (see `WorkerMetrics`). Best effort.
+    private func publish(_ job: WorkerJob, seconds: Double, failed: Bool) async {
+        var commands: [[String]] = []
+        let key = WorkerMetrics.key
+        if failed {
+            commands.append(["HINCRBY", key, "failures:\(job.rawValue)", "1"])
+        } else {
+            commands.append(["HINCRBY", key, "runs:\(job.rawValue)", "1"])
+            commands.append(["HINCRBYFLOAT", key, "duration_sum:\(job.rawValue)", String(seconds)])
+            commands.append(["HSET", key, "last_success:\(job.rawValue)", String(Date().timeIntervalSince1970)])
+        }
+        if job == .refresh, !failed, let lag = try? await jobs.refreshLag() {
+            commands.append(["HSET", key, "refresh_lag", String(lag)])
+        }
+        if let pending = try? await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int {
+            commands.append(["HSET", key, "stream_pending", String(pending)])
+        }
+        _ = try? await deps.redis.pipeline(commands)
     }
 
     // MARK: - Refresh tasks (stream consumer group)

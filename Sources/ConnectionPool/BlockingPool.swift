@@ -140,6 +140,22 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
 
     /// Returns an idle connection, or nil when the caller may open a new one.
     private func acquire() async throws -> Connection? {
+        // Fast path without a suspension: an idle connection, or a free slot.
+        let immediate = state.withLock { state -> Immediate? in
+            if state.isShutdown { return .shutdown }
+            if let connection = state.idle.popLast() { return .connection(connection) }
+            if state.open < configuration.maxConnections {
+                state.open += 1
+                return .create
+            }
+            return nil
+        }
+        switch immediate {
+        case .connection(let connection): return connection
+        case .create: return nil
+        case .shutdown: throw PoolError.shutdown
+        case .wait, nil: break
+        }
         let timeout = configuration.acquireTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Connection?, any Error>) in
             let action = state.withLock { state -> Immediate in

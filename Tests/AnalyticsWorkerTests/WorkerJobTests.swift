@@ -50,7 +50,12 @@ struct WorkerJobTests {
         try await f.usage(
             rows(rising.id, [(7, 0, 6), (1, 23, 6), (0, 1, 50), (8, 23, 5), (14, 0, 5), (15, 12, 40)])  // this 12, last 10, today and day 15 ignored
                 + rows(falling.id, [(3, 5, 8), (10, 5, 10)]) + rows(fresh.id, [(2, 2, 3)]))
+        let runsBefore = Int(await WorkerMetrics.fetch(deps.redis)?["runs:trends"] ?? "0") ?? 0
         #expect(await worker.runOnce(.trends))
+        // Published for every API replica's /metrics.
+        let fields = try #require(await WorkerMetrics.fetch(deps.redis))
+        #expect(Int(fields["runs:trends"] ?? "") == runsBefore + 1)
+        #expect(WorkerMetrics.render(fields).contains("prpm_worker_job_duration_seconds_count{job=\"trends\"} \(runsBefore + 1)"))
         let client = try await deps.queries.trending(limit: 100)
         let byName = Dictionary(uniqueKeysWithValues: client.packages.map { ($0.name, $0) })
         let r = try #require(byName[rising.name])

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
+import Synchronization
 
 /// Accepts or generates `X-Request-Id` (echoed back), logs one structured line per request,
 /// and records `prpm_http_requests_total` / `prpm_http_request_duration_seconds` by route,
@@ -19,10 +20,9 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let status = String(response.status.code)
         let elapsed = ContinuousClock.now - start
-        Counter(label: "prpm_http_requests_total", dimensions: [("route", route), ("method", request.method.rawValue), ("status", status)])
-            .increment()
-        Timer(label: "prpm_http_request_duration_seconds", dimensions: [("route", route), ("method", request.method.rawValue)])
-            .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        let instruments = RequestInstruments.shared.instruments(route: route, method: request.method.rawValue, status: status)
+        instruments.requests.increment()
+        instruments.duration.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         if context.logger.logLevel <= .info {
             context.logger.info(
                 "request",
@@ -37,5 +37,28 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}
+
+/// The request counter and timer per (route, method, status), made once: building them per
+/// request goes through the metrics factory's registry lookups every time.
+final class RequestInstruments: Sendable {
+    static let shared = RequestInstruments()
+
+    struct Pair: Sendable {
+        let requests: Counter
+        let duration: Timer
+    }
+
+    private let cache = Mutex<[String: Pair]>([:])
+
+    func instruments(route: String, method: String, status: String) -> Pair {
+        let key = route + " " + method + " " + status
+        if let pair = cache.withLock({ $0[key] }) { return pair }
+        let pair = Pair(
+            requests: Counter(label: "prpm_http_requests_total", dimensions: [("route", route), ("method", method), ("status", status)]),
+            duration: Timer(label: "prpm_http_request_duration_seconds", dimensions: [("route", route), ("method", method)]))
+        cache.withLock { $0[key] = pair }
+        return pair
     }
 }

@@ -33,6 +33,8 @@ public final class AppDependencies: Sendable {
         }
         self.config = config
         self.logger = logger
+        // Before any metric is made: metrics made earlier would stay no-ops.
+        Observability.bootstrapMetrics()
         // Blocking libpq and hiredis calls run on their own small thread pools, never on
         // the event loops or the cooperative pool. Separate pools: a hung Redis cannot
         // starve Postgres calls.

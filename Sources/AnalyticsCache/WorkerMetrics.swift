@@ -1,0 +1,59 @@
+import Foundation
+import Redis
+
+/// The worker's figures, published by the workers into one Redis hash and rendered as
+/// Prometheus text by every API replica's `/metrics` (the worker has no HTTP port).
+public enum WorkerMetrics {
+    public static let key = "analytics:v1:worker:metrics"
+
+    /// Prometheus text for the hash's fields (`runs:JOB`, `failures:JOB`, `duration_sum:JOB`,
+    /// `last_success:JOB`, `refresh_lag`, `stream_pending`).
+    public static func render(_ fields: [String: String]) -> String {
+        var runs: [String: String] = [:]
+        var failures: [String: String] = [:]
+        var sums: [String: String] = [:]
+        var last: [String: String] = [:]
+        for (field, value) in fields {
+            let parts = field.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "runs": runs[parts[1]] = value
+            case "failures": failures[parts[1]] = value
+            case "duration_sum": sums[parts[1]] = value
+            case "last_success": last[parts[1]] = value
+            default: break
+            }
+        }
+        var text = ""
+        func family(_ name: String, _ type: String, _ values: [String: String], suffix: String = "") {
+            guard !values.isEmpty else { return }
+            text += "# TYPE \(name) \(type)\n"
+            for job in values.keys.sorted() { text += "\(name)\(suffix){job=\"\(job)\"} \(values[job]!)\n" }
+        }
+        if !sums.isEmpty {
+            text += "# TYPE prpm_worker_job_duration_seconds summary\n"
+            for job in sums.keys.sorted() {
+                text += "prpm_worker_job_duration_seconds_sum{job=\"\(job)\"} \(sums[job]!)\n"
+                text += "prpm_worker_job_duration_seconds_count{job=\"\(job)\"} \(runs[job] ?? "0")\n"
+            }
+        }
+        family("prpm_worker_job_failures_total", "counter", failures)
+        family("prpm_worker_last_success_timestamp_seconds", "gauge", last)
+        for (field, name) in [("refresh_lag", "prpm_worker_refresh_lag_seconds"), ("stream_pending", "prpm_worker_stream_pending")] {
+            if let value = fields[field] { text += "# TYPE \(name) gauge\n\(name) \(value)\n" }
+        }
+        return text
+    }
+
+    /// Reads the hash (nil when Redis does not answer).
+    public static func fetch(_ redis: RedisClient) async -> [String: String]? {
+        guard let items = try? await redis.command("HGETALL", key).array else { return nil }
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let field = items[index].string, let value = items[index + 1].string { fields[field] = value }
+            index += 2
+        }
+        return fields
+    }
+}
