@@ -15,6 +15,7 @@ public enum Migrator {
         Migration(version: 1, name: "core tables", sql: SchemaSQL.coreTables),
         Migration(version: 2, name: "package rollups maintained by triggers", sql: SchemaSQL.packageRollups),
         Migration(version: 3, name: "trends and retention archive", sql: SchemaSQL.trendsAndArchive),
+        Migration(version: 4, name: "rating-only updates adjust the rollups by delta", sql: SchemaSQL.ratingDeltas),
     ]
 
     /// Applies the migrations not yet applied; returns the versions applied now.

@@ -1,0 +1,64 @@
+import Analytics
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// The trigger-maintained rollups must always equal a fresh aggregate of the raw rows,
+/// whatever is done to `playground_usage` directly.
+@Suite("Rollups stay exact under direct inserts, updates and deletes", .serialized)
+struct RollupConsistencyTests {
+    func mismatch(_ f: Fixture, _ package: UUID) async throws -> String? {
+        try await f.scalar(
+            """
+            WITH raw AS (
+              SELECT utc_day(created_at) AS day, count(*) AS runs, count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
+                     sum(duration_ms) AS duration_sum, sum(tokens_used) AS tokens_sum, coalesce(sum(user_rating), 0) AS rating_sum,
+                     count(user_rating) AS rating_count, count(DISTINCT user_id) AS unique_users
+              FROM playground_usage WHERE package_id = $1 GROUP BY 1),
+            rolled AS (
+              SELECT day, runs, successes, duration_sum, tokens_sum, rating_sum, rating_count, unique_users
+              FROM package_daily_stats WHERE package_id = $1),
+            versions_raw AS (
+              SELECT utc_day(created_at) AS day, package_version, count(*) AS runs, coalesce(sum(user_rating), 0) AS rating_sum,
+                     count(user_rating) AS rating_count
+              FROM playground_usage WHERE package_id = $1 AND package_version IS NOT NULL GROUP BY 1, 2),
+            versions_rolled AS (
+              SELECT day, package_version, runs, rating_sum, rating_count FROM package_daily_version_stats WHERE package_id = $1)
+            SELECT (SELECT count(*) FROM ((SELECT * FROM raw EXCEPT SELECT * FROM rolled) UNION ALL (SELECT * FROM rolled EXCEPT SELECT * FROM raw)) a)
+                 + (SELECT count(*) FROM ((SELECT * FROM versions_raw EXCEPT SELECT * FROM versions_rolled)
+                                          UNION ALL (SELECT * FROM versions_rolled EXCEPT SELECT * FROM versions_raw)) b)
+                 || '/' || (SELECT count(*) FROM package_user_last_day WHERE package_id = $1)
+                 || '/' || (SELECT count(DISTINCT user_id) FROM playground_usage WHERE package_id = $1)
+            """, [package])
+    }
+
+    @Test func rollupsEqualTheRawRows() async throws {
+        let f = Fixture(postgres: try await TestEnvironment.postgres())
+        let package = try await f.package("exact")
+        let users = [try await f.user("x1"), try await f.user("x2"), try await f.user("x3")]
+        var rows: [Fixture.Usage] = []
+        for index in 0..<30 {
+            var row = Fixture.Usage(user: users[index % 3], package: package.id)
+            row.daysAgo = index % 4
+            row.version = ["1.0.0", "1.1.0", nil][index % 3]
+            row.rating = index % 5 == 0 ? nil : index % 5
+            row.error = index % 7 == 0 ? nil : index % 6 == 0
+            rows.append(row)
+        }
+        let ids = try await f.usage(rows)
+        #expect(try await mismatch(f, package.id) == "0/3/3")
+        // Rating-only changes (feedback) take the delta path.
+        try await f.exec("UPDATE playground_usage SET user_rating = 5 WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[0..<10]))])
+        try await f.exec("UPDATE playground_usage SET user_rating = NULL WHERE id = $1", [ids[11]])
+        #expect(try await mismatch(f, package.id) == "0/3/3")
+        // Other columns recompute: error flag, day, version, user.
+        try await f.exec("UPDATE playground_usage SET error_occurred = true, user_rating = 1 WHERE id = $1", [ids[12]])
+        try await f.exec("UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
+        try await f.exec("UPDATE playground_usage SET user_id = $2 WHERE package_id = $1 AND user_id = $3", [package.id, users[0], users[2]])
+        #expect(try await mismatch(f, package.id) == "0/2/2")
+        // Direct deletes.
+        try await f.exec("DELETE FROM playground_usage WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[20..<25]))])
+        #expect(try await mismatch(f, package.id) == "0/2/2")
+    }
+}
