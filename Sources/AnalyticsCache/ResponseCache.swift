@@ -26,6 +26,8 @@ public struct CachePolicy: Sendable {
     public var outageRetention: Int
     public var lockTTL: Duration
     public var lockWait: Duration
+    /// In-process near cache lifetime (0 disables it).
+    public var nearTTL: Duration = .seconds(1)
 
     public init(packageTTL: Int = 300, userTTL: Int = 60, organizationTTL: Int = 120, trendingTTL: Int = 60, staleGrace: Int = 60,
                 outageRetention: Int = 3600, lockTTL: Duration = .seconds(5), lockWait: Duration = .seconds(2)) {
@@ -69,6 +71,7 @@ public final class ResponseCache: Sendable {
     public let redis: RedisClient
     public let breaker: CircuitBreaker
     public let policy: CachePolicy
+    public let near: NearCache
     private let flights = SingleFlight<CacheKey, CacheEntry>()
     private let logger: Logger
     private let results: [String: Counter]
@@ -85,6 +88,7 @@ public final class ResponseCache: Sendable {
         self.breaker = breaker
         self.policy = policy
         self.logger = logger
+        self.near = NearCache(ttl: policy.nearTTL)
         var results: [String: Counter] = [:]
         for endpoint in CachedEndpoint.allCases {
             for status in CacheStatus.allCases {
@@ -101,12 +105,17 @@ public final class ResponseCache: Sendable {
     /// The answer for `key`: from Redis when fresh, else computed once by `compute`.
     public func read(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CachedResponse {
         let ttl = policy.ttl(key.endpoint)
+        let name = key.description
+        if let entry = near.get(name) { return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl)) }
         let stored = await redisGet(key)
         let redisUp = stored != nil
         let now = Date()
         if let entry = stored ?? nil {
             let age = entry.age(now: now)
-            if age < Double(ttl) { return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl)) }
+            if age < Double(ttl) {
+                near.put(name, entry, remaining: Double(ttl) - age)
+                return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl))
+            }
             if age < Double(ttl + policy.staleGrace) {
                 refreshInBackground(key, compute: compute)
                 return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl))
@@ -117,6 +126,7 @@ public final class ResponseCache: Sendable {
                 try await computeAndStore(key, ttl: ttl, useRedis: redisUp, waitForOtherReplica: true, compute: compute)
             }
             if !leader { singleFlightWaits.increment() }
+            if redisUp { near.put(name, entry, remaining: Double(ttl) - entry.age(now: Date())) }
             return record(key, CachedResponse(entry: entry, status: redisUp ? .miss : .bypass, ttl: ttl))
         } catch where Self.isDatabaseOutage(error) {
             if let entry = stored ?? nil {
@@ -131,12 +141,14 @@ public final class ResponseCache: Sendable {
     /// when Redis is down the entries expire by their TTL.
     public func invalidate(_ affected: AffectedEntities) async {
         let keys = CacheKey.invalidated(by: affected)
+        near.remove(keys)
         guard !keys.isEmpty, breaker.allowRequest() else { return }
         do {
             var start = 0
             while start < keys.count {
                 let chunk = Array(keys[start..<min(start + 1000, keys.count)])
-                try await redis.command(["DEL"] + chunk)
+                // Delete, and tell the other replicas to drop their near copies.
+                _ = try await redis.pipeline([["DEL"] + chunk, ["PUBLISH", NearCache.channel, chunk.joined(separator: " ")]])
                 start += 1000
             }
             breaker.recordSuccess()
@@ -148,9 +160,10 @@ public final class ResponseCache: Sendable {
     /// Deletes the cached trending tables (after the worker computed new trends).
     public func invalidateTrending(limits: ClosedRange<Int> = 1...100) async {
         let keys = limits.map { CacheKey(endpoint: .trending, entity: "all", days: $0).description }
+        near.remove(keys)
         guard breaker.allowRequest() else { return }
         do {
-            try await redis.command(["DEL"] + keys)
+            _ = try await redis.pipeline([["DEL"] + keys, ["PUBLISH", NearCache.channel, keys.joined(separator: " ")]])
             breaker.recordSuccess()
         } catch {
             redisFailed(error, "invalidate")

@@ -95,6 +95,15 @@ public final class RedisConnection: BlockingConnection, @unchecked Sendable {
         return replies
     }
 
+    /// Waits for the next pushed reply (pub/sub); throws on timeout or a broken connection.
+    public func readReply() throws -> RedisReply {
+        guard let context, !broken else { throw RedisError.connection("connection closed") }
+        var raw: UnsafeMutableRawPointer?
+        if redisGetReply(context, &raw) != REDIS_OK || raw == nil { try fail() }
+        defer { freeReplyObject(raw) }
+        return Self.convert(raw!.assumingMemoryBound(to: redisReply.self))
+    }
+
     private func fail() throws -> Never {
         broken = true
         let message = context.map(Self.errorString) ?? "connection closed"

@@ -31,6 +31,8 @@ actor SharedApp {
         config.ingestToken = TestEnvironment.ingestToken
         config.authCacheSeconds = 0
         config.redisTimeoutMs = 50
+        // Tests see Redis' own behaviour; the near cache has its own tests.
+        config.cache.nearTTL = .zero
         return config
     }
 }
