@@ -33,15 +33,19 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// The lock that lets one replica compute a missing entry.
     public var lockKey: String { "\(Self.prefix)lock:\(endpoint.rawValue):\(entityId):\(days)" }
 
-    /// Every `days` variant of one entity: what a write invalidates.
-    public static func allWindows(_ endpoint: CachedEndpoint, _ entityId: UUID) -> [String] {
-        AnalyticsWindow.allowedDays.map { CacheKey(endpoint: endpoint, entityId: entityId, days: $0).description }
-    }
+    /// `{endpoint}:{entityId}`: what a write invalidates (every `days` variant of it).
+    public var entity: String { "\(endpoint.rawValue):\(entityId)" }
 
-    /// Every key fed by the usage rows of these entities.
-    public static func invalidated(by affected: AffectedEntities) -> [String] {
-        affected.packageIds.flatMap { allWindows(.package, $0) } + affected.userIds.flatMap { allWindows(.user, $0) }
-            + affected.orgIds.flatMap { allWindows(.organization, $0) }
+    /// The entry keys of an entity start with this.
+    public static func prefix(ofEntity entity: String) -> String { "\(Self.prefix)\(entity):" }
+
+    /// The set of `days` variants cached for an entity (so a write deletes only those).
+    public static func variants(ofEntity entity: String) -> String { "\(Self.prefix)variants:\(entity)" }
+
+    /// The entities fed by the usage rows of a write.
+    public static func entities(_ affected: AffectedEntities) -> [String] {
+        affected.packageIds.map { "package:\($0.canonical)" } + affected.userIds.map { "user:\($0.canonical)" }
+            + affected.orgIds.map { "organization:\($0.canonical)" }
     }
 
     /// The sorted set of decayed package read counts (the worker's hot set).

@@ -63,6 +63,11 @@ public final class CircuitBreaker: Sendable {
         if changed { onChange(.closed) }
     }
 
+    /// A call that neither succeeded nor failed on Redis' account: frees a half-open probe slot.
+    public func releaseProbe() {
+        storage.withLock { $0.probeInFlight = false }
+    }
+
     public func recordFailure() {
         let changed = storage.withLock { s -> Bool in
             s.consecutiveFailures += 1

@@ -52,6 +52,15 @@ public final class NearCache: Sendable {
         items.withLock { items in for key in keys { items[key] = nil } }
     }
 
+    /// Drops every `days` variant of the entities (`package:<uuid>`, `user:<uuid>`, …).
+    public func remove(entities: [String]) {
+        guard isEnabled, !entities.isEmpty else { return }
+        let prefixes = entities.map(CacheKey.prefix(ofEntity:))
+        items.withLock { items in
+            for key in items.keys where prefixes.contains(where: { key.hasPrefix($0) }) { items[key] = nil }
+        }
+    }
+
     public func removeAll() { items.withLock { $0.removeAll() } }
 
     /// The pub/sub channel on which invalidated keys are announced.
@@ -91,8 +100,8 @@ public final class InvalidationSubscriber: Sendable {
                     near.removeAll()
                     while !stopped.load(ordering: .relaxed) {
                         let message = try connection.readReply()
-                        if let parts = message.array, parts.count == 3, parts[0].string == "message", let keys = parts[2].string {
-                            near.remove(keys.split(separator: " ").map(String.init))
+                        if let parts = message.array, parts.count == 3, parts[0].string == "message", let entities = parts[2].string {
+                            near.remove(entities: entities.split(separator: " ").map(String.init))
                         }
                     }
                 } catch {

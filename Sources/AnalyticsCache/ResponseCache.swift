@@ -140,17 +140,18 @@ public final class ResponseCache: Sendable {
     /// Deletes the entries fed by changed usage rows (every `days` variant). Best effort:
     /// when Redis is down the entries expire by their TTL.
     public func invalidate(_ affected: AffectedEntities) async {
-        let keys = CacheKey.invalidated(by: affected)
-        near.remove(keys)
-        guard !keys.isEmpty, breaker.allowRequest() else { return }
+        let entities = CacheKey.entities(affected)
+        near.remove(entities: entities)
+        guard !entities.isEmpty, breaker.allowRequest() else { return }
         do {
-            var start = 0
-            while start < keys.count {
-                let chunk = Array(keys[start..<min(start + 1000, keys.count)])
-                // Delete, and tell the other replicas to drop their near copies.
-                _ = try await redis.pipeline([["DEL"] + chunk, ["PUBLISH", NearCache.channel, chunk.joined(separator: " ")]])
-                start += 1000
-            }
+            // Delete the cached `days` variants of each entity (one script), and tell the other
+            // replicas to drop their near copies.
+            let variantSets = entities.map(CacheKey.variants(ofEntity:))
+            let prefixes = entities.map(CacheKey.prefix(ofEntity:))
+            _ = try await redis.pipeline([
+                ["EVAL", RedisScripts.deleteVariants, String(variantSets.count)] + variantSets + prefixes,
+                ["PUBLISH", NearCache.channel, entities.joined(separator: " ")],
+            ])
             breaker.recordSuccess()
         } catch {
             redisFailed(error, "invalidate")
@@ -160,10 +161,10 @@ public final class ResponseCache: Sendable {
     /// Deletes the cached trending tables (after the worker computed new trends).
     public func invalidateTrending(limits: ClosedRange<Int> = 1...100) async {
         let keys = limits.map { CacheKey(endpoint: .trending, entity: "all", days: $0).description }
-        near.remove(keys)
+        near.remove(entities: ["trending:all"])
         guard breaker.allowRequest() else { return }
         do {
-            _ = try await redis.pipeline([["DEL"] + keys, ["PUBLISH", NearCache.channel, keys.joined(separator: " ")]])
+            _ = try await redis.pipeline([["DEL"] + keys, ["PUBLISH", NearCache.channel, "trending:all"]])
             breaker.recordSuccess()
         } catch {
             redisFailed(error, "invalidate")
@@ -231,8 +232,11 @@ public final class ResponseCache: Sendable {
         let entry = try await computeEntry(compute)
         let expiry = (ttl + policy.staleGrace + policy.outageRetention) * 1000
         do {
+            let variants = Array(CacheKey.variants(ofEntity: key.entity).utf8)
             _ = try await redis.pipeline(bytes: [
                 [Array("SET".utf8), Array(key.description.utf8), entry.serialized, Array("PX".utf8), Array(String(expiry).utf8)],
+                [Array("SADD".utf8), variants, Array(String(key.days).utf8)],
+                [Array("PEXPIRE".utf8), variants, Array(String(expiry).utf8)],
                 acquired ? RedisScripts.releaseLock(key: key.lockKey, token: token) : [Array("PING".utf8)],
             ])
             breaker.recordSuccess()
@@ -267,7 +271,14 @@ public final class ResponseCache: Sendable {
     }
 
     private func redisFailed(_ error: any Error, _ operation: String) {
-        breaker.recordFailure()
+        // Every pooled connection busy is local congestion, not a sick Redis: that request goes
+        // without Redis, but the breaker does not open (it would send all reads to Postgres
+        // exactly when the process is busiest).
+        if let poolError = error as? PoolError, poolError == .acquireTimeout {
+            breaker.releaseProbe()
+        } else {
+            breaker.recordFailure()
+        }
         redisErrors.increment()
         logger.debug("redis call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
     }
@@ -288,6 +299,17 @@ public enum RedisScripts {
     /// Deletes a lock only when it still holds our token.
     public static let compareAndDelete = """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+        """
+
+    /// KEYS: variant sets; ARGV: the matching entry-key prefixes. Deletes every cached
+    /// `days` variant listed in each set, then the set.
+    public static let deleteVariants = """
+        local n = 0
+        for i, set in ipairs(KEYS) do
+          for _, days in ipairs(redis.call('SMEMBERS', set)) do n = n + redis.call('DEL', ARGV[i] .. days) end
+          redis.call('DEL', set)
+        end
+        return n
         """
 
     static func releaseLock(key: String, token: String) -> [[UInt8]] {

@@ -17,7 +17,7 @@ public struct AppConfig: Sendable {
     public var postgresPoolSize = 8
     public var postgresThreads = 4
     public var postgresStatementTimeoutMs = 5_000
-    public var redisPoolSize = 8
+    public var redisPoolSize = 16
     public var redisThreads = 4
     public var redisTimeoutMs = 50
     public var breakerFailureThreshold = 3
