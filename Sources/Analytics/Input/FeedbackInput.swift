@@ -18,7 +18,7 @@ public struct FeedbackInput: Sendable, Equatable {
 
     /// Parses and validates a body. A usageId that is not a UUID string is a wrong type (400).
     public static func parse(_ body: [UInt8]) throws(Problem) -> FeedbackInput {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { throw .malformed("body is not valid JSON") }
+        guard let value = try? JSONParser.parse(body) else { throw .malformed("body is not valid JSON") }
         guard case .object(let object) = value else { throw .malformed("body must be a JSON object") }
         for key in object.keys where !["usageId", "rating", "wasHelpful", "feedback"].contains(key) {
             throw .malformed("unknown field \(key)")

@@ -43,7 +43,7 @@ public enum UsageBatch {
     }
 
     public static func parse(_ body: [UInt8]) throws(Problem) -> [UsageEvent] {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body)) else { throw .malformed("body is not valid JSON") }
+        guard let value = try? JSONParser.parse(body) else { throw .malformed("body is not valid JSON") }
         guard case .object(let object) = value else { throw .invalid(index: nil, field: "body", reason: "must be an object") }
         if let events = object["events"] {
             guard object.count == 1 else { throw .invalid(index: nil, field: "events", reason: "no other top-level field is allowed") }
