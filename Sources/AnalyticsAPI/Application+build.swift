@@ -61,11 +61,12 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")
-    ReadController(reader: reader, authenticator: authenticator).register(on: api)
-    BadgeController(reader: reader).register(on: api)
+    let deadline = RequestDeadline(timeout: .milliseconds(config.requestTimeoutMs))
+    ReadController(reader: reader, authenticator: authenticator, deadline: deadline).register(on: api)
+    BadgeController(reader: reader, deadline: deadline).register(on: api)
     WriteController(
         queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
-        maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes
+        maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes, deadline: deadline
     ).register(on: api)
     return router
 }

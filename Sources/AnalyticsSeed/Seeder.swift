@@ -60,7 +60,7 @@ public enum SeedError: Error, CustomStringConvertible, Equatable {
 /// truncates the (verified empty) table so COPY can write frozen rows (`COPY … FREEZE`: no
 /// later VACUUM pass to set hint bits and the visibility map), drops its secondary indexes
 /// and foreign keys (definitions read from the catalog first), disables the user triggers,
-/// streams the rows while other threads generate them, recreates the indexes and foreign
+/// streams the rows while another thread generates them (in ~1 MB blocks, at most 8 ahead), recreates the indexes and foreign
 /// keys exactly as they were (building an index once is much faster than updating ten on
 /// every row, and one anti-join per foreign key is faster than a trigger per row), enables
 /// the triggers, rebuilds the rollups with `usage_rollup_rebuild()` and runs ANALYZE.
@@ -94,7 +94,7 @@ public enum Seeder {
                 "from": "\(DayFormat.string(world.firstDay))", "to": "\(DayFormat.string(today - 1))",
             ])
         let sampled = try await client.withConnection { connection in
-            try load(world, into: connection, logger: logger, started: started)
+            try load(world, into: connection, logger: logger)
         }
         if let path = options.fixturesPath {
             try Fixtures(world: world, sampled: sampled).write(to: path)
@@ -107,9 +107,7 @@ public enum Seeder {
 
     // MARK: - Loading
 
-    private static func load(_ world: World, into c: PostgresConnection, logger: Logger, started: ContinuousClock.Instant) throws
-        -> [SampledUsage]
-    {
+    private static func load(_ world: World, into c: PostgresConnection, logger: Logger) throws -> [SampledUsage] {
         try c.transaction { c in
             try c.execute("SET LOCAL statement_timeout = 0")
             try c.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -155,7 +153,7 @@ public enum Seeder {
             for key in foreignKeys { try c.execute("ALTER TABLE playground_usage DROP CONSTRAINT \(quoteIdentifier(key.name))") }
             try c.execute("ALTER TABLE playground_usage DISABLE TRIGGER USER")
 
-            let sampled = try copyUsage(world, into: c, freeze: freeze, logger: logger, started: started)
+            let sampled = try copyUsage(world, into: c, freeze: freeze, logger: logger)
 
             var phase = ContinuousClock.now
             for index in indexes { try c.execute(index.definition) }
@@ -212,9 +210,7 @@ public enum Seeder {
     }
 
     /// Streams the usage rows: generator threads fill blocks ahead, this thread sends them.
-    private static func copyUsage(_ world: World, into c: PostgresConnection, freeze: Bool, logger: Logger, started: ContinuousClock.Instant)
-        throws -> [SampledUsage]
-    {
+    private static func copyUsage(_ world: World, into c: PostgresConnection, freeze: Bool, logger: Logger) throws -> [SampledUsage] {
         let generator = UsageGenerator(world: world)
         let pipeline = BlockPipeline(total: generator.blockCount, window: 8)
         pipeline.start(threads: generatorThreads) { generator.block($0) }

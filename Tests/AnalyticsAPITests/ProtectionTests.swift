@@ -2,6 +2,7 @@ import AnalyticsAPI
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import TestSupport
 import Testing
 
@@ -29,6 +30,35 @@ struct ProtectionTests {
             #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
             try TestEnvironment.svc("redis", "start")
         }
+    }
+
+    @Test func slowRequestsAnswer503AtTheDeadline() async throws {
+        let replica = try await makeReplica { $0.requestTimeoutMs = 200 }
+        defer { Task { await replica.shutdown() } }
+        let package = try await Fixture(postgres: replica.postgres).package("slow")
+        // Another session holds a lock the package query needs: the query waits.
+        let locker = PostgresClient(
+            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
+            threadPool: TestEnvironment.threadPool)
+        defer { locker.shutdown() }
+        let holding = Task {
+            try await locker.withConnection { connection in
+                try connection.transaction { c in
+                    try c.execute("LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE")
+                    usleep(1_500_000)
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        try await withFreshApp(replica) { client, _ in
+            let start = ContinuousClock.now
+            let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.errorCode == "timeout")
+            #expect(response.headers[.retryAfter] == "1")
+            #expect(ContinuousClock.now - start < .seconds(1))
+        }
+        try await holding.value
     }
 
     @Test func requestIdIsEchoedOrGeneratedAndMetricsCountRequests() async throws {

@@ -22,6 +22,7 @@ public struct AppConfig: Sendable {
     public var redisTimeoutMs = 50
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000
+    public var requestTimeoutMs = 10_000
     public var rateLimitPerSecond = 0.0
     public var rateLimitBurst = 0.0
     /// Seconds a resolved identity (user active, org role) is reused in-process.
@@ -57,6 +58,7 @@ public struct AppConfig: Sendable {
         if let value = int("REDIS_TIMEOUT_MS") { redisTimeoutMs = value }
         if let value = int("REDIS_BREAKER_FAILURES") { breakerFailureThreshold = value }
         if let value = int("REDIS_BREAKER_OPEN_MS") { breakerOpenMs = value }
+        if let value = int("REQUEST_TIMEOUT_MS") { requestTimeoutMs = value }
         if let value = double("RATE_LIMIT_RPS") { rateLimitPerSecond = value }
         if let value = double("RATE_LIMIT_BURST") { rateLimitBurst = value }
         if let value = int("AUTH_CACHE_S") { authCacheSeconds = value }

@@ -6,6 +6,7 @@ import Hummingbird
 struct ReadController<Context: RequestContext> {
     let reader: AnalyticsReader
     let authenticator: Authenticator
+    let deadline: RequestDeadline
 
     func register(on router: RouterGroup<Context>) {
         router.get("package/:packageId", use: package)
@@ -17,14 +18,15 @@ struct ReadController<Context: RequestContext> {
     @Sendable func package(_ request: Request, context: Context) async throws -> Response {
         let days = try request.days()
         let idOrName = try context.parameters.require("packageId")
-        let (_, cached) = try await reader.package(idOrName, days: days)
+        let (_, cached) = try await deadline.run { [reader] in try await reader.package(idOrName, days: days) }
         return Responses.cached(cached, request: request, visibility: .publicData)
     }
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
         let userId = try await authenticator.userId(from: request)
         let days = try request.days()
-        return Responses.cached(try await reader.user(userId, days: days), request: request, visibility: .privateData)
+        let cached = try await deadline.run { [reader] in try await reader.user(userId, days: days) }
+        return Responses.cached(cached, request: request, visibility: .privateData)
     }
 
     @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
@@ -32,7 +34,8 @@ struct ReadController<Context: RequestContext> {
         let days = try request.days()
         // An id that is not a UUID names no organization: 403 like any other (existence is not revealed).
         guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
-        return Responses.cached(try await reader.organization(orgId, caller: userId, days: days), request: request, visibility: .privateData)
+        let cached = try await deadline.run { [reader] in try await reader.organization(orgId, caller: userId, days: days) }
+        return Responses.cached(cached, request: request, visibility: .privateData)
     }
 
     @Sendable func trending(_ request: Request, context: Context) async throws -> Response {
@@ -40,7 +43,8 @@ struct ReadController<Context: RequestContext> {
         guard let limit = Self.parseLimit(raw) else {
             throw APIError.badRequest("limit must be an integer from 1 to 100", code: "invalid_limit")
         }
-        return Responses.cached(try await reader.trending(limit: limit), request: request, visibility: .publicData)
+        let cached = try await deadline.run { [reader] in try await reader.trending(limit: limit) }
+        return Responses.cached(cached, request: request, visibility: .publicData)
     }
 
     static func parseLimit(_ raw: String?) -> Int? {

@@ -12,6 +12,7 @@ struct WriteController<Context: RequestContext> {
     let ingestToken: String
     let maxBodyBytes: Int
     let maxIngestBodyBytes: Int
+    let deadline: RequestDeadline
 
     func register(on router: RouterGroup<Context>) {
         router.post("feedback", use: feedback)
@@ -22,8 +23,11 @@ struct WriteController<Context: RequestContext> {
         let userId = try await authenticator.userId(from: request)
         var request = request
         let input = try FeedbackInput.parse(try await request.jsonBody(limit: maxBodyBytes))
-        let (result, affected) = try await queries.submitFeedback(input, userId: userId)
-        await cache.invalidate(affected)
+        let result = try await deadline.run { [queries, cache] in
+            let (result, affected) = try await queries.submitFeedback(input, userId: userId)
+            await cache.invalidate(affected)
+            return result
+        }
         return try Responses.json(result)
     }
 
@@ -33,8 +37,11 @@ struct WriteController<Context: RequestContext> {
         else { throw APIError.unauthorized("invalid ingest token") }
         var request = request
         let events = try UsageBatch.parse(try await request.jsonBody(limit: maxIngestBodyBytes))
-        let (ids, affected) = try await queries.ingest(events)
-        await cache.invalidate(affected)
+        let ids = try await deadline.run { [queries, cache] in
+            let (ids, affected) = try await queries.ingest(events)
+            await cache.invalidate(affected)
+            return ids
+        }
         return try Responses.json(IngestResult(ids: ids), status: .created)
     }
 

@@ -4,6 +4,7 @@ import ConnectionPool
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metrics
 import Postgres
 
 /// Every error the API answers with: `{"error": {"code", "message"}}` and a correct status.
@@ -65,6 +66,7 @@ extension APIError {
                 apiError.headers[HTTPField.Name("X-Error-Field")!] = field
                 return apiError
             case .databaseUnavailable:
+                Counter(label: "prpm_postgres_errors_total").increment()
                 return APIError(.serviceUnavailable, code: "unavailable", message: "the database is unavailable", headers: [.retryAfter: "5"])
             }
         case let error as FeedbackInput.Problem:
