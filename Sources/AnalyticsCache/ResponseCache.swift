@@ -29,8 +29,10 @@ public struct CachePolicy: Sendable {
     /// In-process near cache lifetime (0 disables it).
     public var nearTTL: Duration = .seconds(1)
 
-    public init(packageTTL: Int = 300, userTTL: Int = 60, organizationTTL: Int = 120, trendingTTL: Int = 60, staleGrace: Int = 60,
-                outageRetention: Int = 3600, lockTTL: Duration = .seconds(5), lockWait: Duration = .seconds(2)) {
+    public init(
+        packageTTL: Int = 300, userTTL: Int = 60, organizationTTL: Int = 120, trendingTTL: Int = 60, staleGrace: Int = 60,
+        outageRetention: Int = 3600, lockTTL: Duration = .seconds(5), lockWait: Duration = .seconds(2)
+    ) {
         self.packageTTL = packageTTL
         self.userTTL = userTTL
         self.organizationTTL = organizationTTL
@@ -128,7 +130,7 @@ public final class ResponseCache: Sendable {
             if !leader { singleFlightWaits.increment() }
             if redisUp { near.put(name, entry, remaining: Double(ttl) - entry.age(now: Date())) }
             return record(key, CachedResponse(entry: entry, status: redisUp ? .miss : .bypass, ttl: ttl))
-        } catch where Self.isDatabaseOutage(error) {
+        } catch  where Self.isDatabaseOutage(error) {
             if let entry = stored ?? nil {
                 logger.warning("serving stale entry: database unavailable", metadata: ["key": "\(key)", "error": "\(error)"])
                 return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl))

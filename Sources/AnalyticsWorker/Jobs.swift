@@ -141,9 +141,10 @@ struct Jobs: Sendable {
     /// Leader part: decays the hot-set scores and puts one task per hot package × window
     /// on the stream. Returns the number of tasks enqueued.
     func enqueueRefresh() async throws -> Int {
-        let top = try await deps.redis.command(
-            "ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)
-        ).array?.compactMap(\.string) ?? []
+        let top =
+            try await deps.redis.command(
+                "ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)
+            ).array?.compactMap(\.string) ?? []
         // Exponential decay: every refresh cycle halves the weight of older reads.
         _ = try await deps.redis.pipeline([
             ["ZUNIONSTORE", CacheKey.hotPackages, "1", CacheKey.hotPackages, "WEIGHTS", "0.5"],
@@ -175,7 +176,8 @@ struct Jobs: Sendable {
 
     /// The age in seconds of the oldest cached entry among the hot packages' windows.
     func refreshLag() async throws -> Double {
-        let top = try await deps.redis.command("ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)).array?
+        let top =
+            try await deps.redis.command("ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)).array?
             .compactMap(\.string) ?? []
         guard !top.isEmpty else { return 0 }
         var commands: [[String]] = []

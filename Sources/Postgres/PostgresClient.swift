@@ -7,7 +7,9 @@ public final class PostgresClient: Sendable {
     public let configuration: PostgresConfiguration
     public let pool: BlockingPool<PostgresConnection>
 
-    public init(configuration: PostgresConfiguration, pool poolConfiguration: BlockingPool<PostgresConnection>.Configuration, threadPool: NIOThreadPool) {
+    public init(
+        configuration: PostgresConfiguration, pool poolConfiguration: BlockingPool<PostgresConnection>.Configuration, threadPool: NIOThreadPool
+    ) {
         self.configuration = configuration
         self.pool = BlockingPool(name: "postgres", configuration: poolConfiguration, threadPool: threadPool) {
             try PostgresConnection(configuration: configuration)

@@ -1,6 +1,6 @@
 import CLibPQ
-import Foundation
 import ConnectionPool
+import Foundation
 
 /// How to reach Postgres. `url` is a libpq connection URI; it is handed to libpq as a
 /// keyword value (`dbname` with `expand_dbname`), never pasted into a conninfo string.

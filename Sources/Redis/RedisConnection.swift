@@ -10,8 +10,10 @@ public struct RedisConfiguration: Sendable {
     public var connectTimeout: Duration
     public var commandTimeout: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, connectTimeout: Duration = .milliseconds(200),
-                commandTimeout: Duration = .milliseconds(200)) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, connectTimeout: Duration = .milliseconds(200),
+        commandTimeout: Duration = .milliseconds(200)
+    ) {
         self.host = host
         self.port = port
         self.database = database
@@ -26,8 +28,9 @@ public struct RedisConfiguration: Sendable {
         }
         let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         guard path.isEmpty || Int(path) != nil else { throw RedisError.invalidURL(url) }
-        self.init(host: host, port: components.port ?? 6379, database: Int(path) ?? 0, connectTimeout: connectTimeout,
-                  commandTimeout: commandTimeout)
+        self.init(
+            host: host, port: components.port ?? 6379, database: Int(path) ?? 0, connectTimeout: connectTimeout,
+            commandTimeout: commandTimeout)
     }
 }
 

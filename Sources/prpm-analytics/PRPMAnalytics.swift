@@ -123,9 +123,10 @@ struct Worker: AsyncParsableCommand {
         let config = common.config()
         let logger = common.logger("prpm.worker", config: config)
         let dependencies = try AppDependencies(config: config, logger: logger)
-        let worker = AnalyticsWorker(dependencies: WorkerDependencies(
-            postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
-            config: WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
+        let worker = AnalyticsWorker(
+            dependencies: WorkerDependencies(
+                postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
+                config: WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
         if let once {
             guard let job = WorkerJob(rawValue: once) else {
                 throw ValidationError("unknown job \(once): use refresh, trends or retention")

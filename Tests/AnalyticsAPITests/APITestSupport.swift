@@ -66,7 +66,9 @@ enum Tokens {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         return try await keys.sign(
-            Claims(user_id: user?.uuidString.lowercased(), sub: sub.map { SubjectClaim(value: $0.uuidString) }, exp: .init(value: Date().addingTimeInterval(expiresIn))))
+            Claims(
+                user_id: user?.uuidString.lowercased(), sub: sub.map { SubjectClaim(value: $0.uuidString) },
+                exp: .init(value: Date().addingTimeInterval(expiresIn))))
     }
 
     /// A token with `alg: none` and no signature.

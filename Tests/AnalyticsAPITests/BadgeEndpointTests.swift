@@ -12,20 +12,23 @@ struct BadgeEndpointTests {
             let f = Fixture(postgres: deps.postgres)
             let package = try await f.package("badged")
             let user = try await f.user("badger")
-            try await f.usage((0..<1234).map { index in
-                var row = Fixture.Usage(user: user, package: package.id)
-                row.model = index % 3 == 0 ? "gpt-4o" : "claude-3-5-sonnet-20241022"
-                row.rating = index % 2 == 0 ? 5 : 4
-                row.error = index % 10 == 0
-                return row
-            })
+            try await f.usage(
+                (0..<1234).map { index in
+                    var row = Fixture.Usage(user: user, package: package.id)
+                    row.model = index % 3 == 0 ? "gpt-4o" : "claude-3-5-sonnet-20241022"
+                    row.rating = index % 2 == 0 ? 5 : 4
+                    row.error = index % 10 == 0
+                    return row
+                })
             let svg = try await client.get("/api/v1/analytics/package/\(package.id)/badge/runs.svg")
             #expect(svg.status == .ok)
             #expect(svg.headers[.contentType]?.hasPrefix("image/svg+xml") == true)
             #expect(svg.headers[.cacheControl]?.hasPrefix("public, max-age=") == true)
             #expect(svg.text.contains("1.2k times"))
             let etag = try #require(svg.headers[.eTag])
-            #expect(try await client.get("/api/v1/analytics/package/\(package.name)/badge/runs.svg", headers: [.ifNoneMatch: etag]).status == .notModified)
+            #expect(
+                try await client.get("/api/v1/analytics/package/\(package.name)/badge/runs.svg", headers: [.ifNoneMatch: etag]).status == .notModified
+            )
 
             let json = try await client.get("/api/v1/analytics/package/\(package.id)/badge/rating.json?label=stars")
             let object = json.object

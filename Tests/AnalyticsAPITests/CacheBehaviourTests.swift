@@ -23,9 +23,15 @@ extension TestResponse {
 @Suite("Redis cache: single-flight, stale-while-revalidate, invalidation", .serialized)
 struct CacheBehaviourTests {
     @Test func twoHundredConcurrentColdReadsComputeOncePerReplica() async throws {
-        let replicaA = try await makeReplica()
-        let replicaB = try await makeReplica()
-        defer { Task { await replicaA.shutdown(); await replicaB.shutdown() } }
+        // Generous Redis timeouts: this test is about single-flight, not about a slow Redis
+        // (a loaded CI machine must not turn some answers into BYPASS).
+        let replicaA = try await makeReplica { $0.redisTimeoutMs = 2_000 }
+        let replicaB = try await makeReplica { $0.redisTimeoutMs = 2_000 }
+        defer {
+            Task {
+                await replicaA.shutdown(); await replicaB.shutdown()
+            }
+        }
         let f = Fixture(postgres: replicaA.postgres)
         let package = try await f.package("thundering-herd")
         let user = try await f.user("herd")
@@ -110,7 +116,8 @@ struct CacheBehaviourTests {
             }
             #expect(try await client.get("/api/v1/analytics/user/me?days=7", headers: auth).cacheStatus == "HIT")
             let event = #"{"userId":"\#(user)","orgId":"\#(org)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":5,"durationMs":50}"#
-            #expect(try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status == .created)
+            #expect(
+                try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status == .created)
             for days in [7, 30] {
                 let packageRead = try await client.get("/api/v1/analytics/package/\(package.id)?days=\(days)")
                 #expect(packageRead.cacheStatus == "MISS")

@@ -13,12 +13,15 @@ struct NearCacheTests {
         let configure: (inout AppConfig) -> Void = { $0.cache.nearTTL = .seconds(30) }
         let replicaA = try await makeReplica(configure)
         let replicaB = try await makeReplica(configure)
-        let subscriber = InvalidationSubscriber(configuration: replicaB.redis.configuration, near: replicaB.cache.near, logger: TestEnvironment.logger)
+        let subscriber = InvalidationSubscriber(
+            configuration: replicaB.redis.configuration, near: replicaB.cache.near, logger: TestEnvironment.logger)
         let listening = Task { await subscriber.run() }
         defer {
             subscriber.stop()
             listening.cancel()
-            Task { await replicaA.shutdown(); await replicaB.shutdown() }
+            Task {
+                await replicaA.shutdown(); await replicaB.shutdown()
+            }
         }
         try await Task.sleep(for: .milliseconds(300))  // subscribed
         let f = Fixture(postgres: replicaA.postgres)

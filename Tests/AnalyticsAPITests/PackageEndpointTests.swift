@@ -31,8 +31,10 @@ struct ReferencePackage {
     }
     var models: [(String, Int, Int, Double)] {
         Dictionary(grouping: window, by: \.model).map { model, rows in
-            (model, rows.count, rounded(rows.map(\.duration).reduce(0, +), rows.count)!,
-             oneDecimal(Double(rows.filter { $0.error != true }.count) * 100 / Double(rows.count)))
+            (
+                model, rows.count, rounded(rows.map(\.duration).reduce(0, +), rows.count)!,
+                oneDecimal(Double(rows.filter { $0.error != true }.count) * 100 / Double(rows.count))
+            )
         }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
     }
     var daily: [(Int, Int)] {
@@ -51,8 +53,10 @@ struct PackageEndpointTests {
             let package = try await fixture.package("code-reviewer")
             let (u1, u2, u3) = (try await fixture.user("u1"), try await fixture.user("u2"), try await fixture.user("u3"))
             var rows: [Fixture.Usage] = []
-            func add(_ user: UUID, _ model: String, _ version: String?, duration: Int, tokens: Int, error: Bool?, rating: Int?, daysAgo: Int,
-                     hour: Int = 12) {
+            func add(
+                _ user: UUID, _ model: String, _ version: String?, duration: Int, tokens: Int, error: Bool?, rating: Int?, daysAgo: Int,
+                hour: Int = 12
+            ) {
                 var row = Fixture.Usage(user: user, package: package.id)
                 row.model = model
                 row.version = version
@@ -133,14 +137,16 @@ struct PackageEndpointTests {
             let package = try await fixture.package("many-versions")
             let user = try await fixture.user("v")
             let versions = ["1.9.0", "1.10.0", "1.2.0", "1.11.0", "0.1.0", "2.0.0", "2.0.0-rc.1", "1.0.0", "1.0.1", "3.0.0", "10.0.0", "weird"]
-            try await fixture.usage(versions.map { version in
-                var row = Fixture.Usage(user: user, package: package.id)
-                row.version = version
-                return row
-            })
+            try await fixture.usage(
+                versions.map { version in
+                    var row = Fixture.Usage(user: user, package: package.id)
+                    row.version = version
+                    return row
+                })
             let stats = try await client.get("/api/v1/analytics/package/\(package.id)").json(PackageStats.self)
-            #expect(stats.versionBreakdown.map(\.package_version)
-                == ["10.0.0", "3.0.0", "2.0.0", "2.0.0-rc.1", "1.11.0", "1.10.0", "1.9.0", "1.2.0", "1.0.1", "1.0.0"])
+            #expect(
+                stats.versionBreakdown.map(\.package_version)
+                    == ["10.0.0", "3.0.0", "2.0.0", "2.0.0-rc.1", "1.11.0", "1.10.0", "1.9.0", "1.2.0", "1.0.1", "1.0.0"])
         }
     }
 

@@ -103,8 +103,11 @@ struct PrivateEndpointTests {
                 row(admin, org: org, credits: 5, daysAgo: 20),  // outside days=7
             ])
 
-            for (user, expected) in [(owner, HTTPResponse.Status.ok), (admin, .ok), (dev, .forbidden), (maintainer, .forbidden), (otherAdmin, .forbidden)] {
-                let response = try await client.get("/api/v1/analytics/organization/\(org)?days=7", headers: Tokens.bearer(try await Tokens.sign(user: user)))
+            for (user, expected) in [
+                (owner, HTTPResponse.Status.ok), (admin, .ok), (dev, .forbidden), (maintainer, .forbidden), (otherAdmin, .forbidden),
+            ] {
+                let response = try await client.get(
+                    "/api/v1/analytics/organization/\(org)?days=7", headers: Tokens.bearer(try await Tokens.sign(user: user)))
                 #expect(response.status == expected)
                 if expected == .forbidden { #expect(response.errorCode == "forbidden") }
             }
@@ -116,7 +119,8 @@ struct PrivateEndpointTests {
             #expect(anonymous.status == .unauthorized)
             #expect(anonymous.headers[.wwwAuthenticate] == "Bearer")
 
-            let response = try await client.get("/api/v1/analytics/organization/\(org)?days=7", headers: Tokens.bearer(try await Tokens.sign(user: admin)))
+            let response = try await client.get(
+                "/api/v1/analytics/organization/\(org)?days=7", headers: Tokens.bearer(try await Tokens.sign(user: admin)))
             #expect(response.headers[.cacheControl] == "private, no-store")
             let stats = try response.json(OrganizationStats.self)
             #expect(stats.orgId == org)

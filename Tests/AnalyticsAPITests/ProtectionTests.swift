@@ -15,7 +15,8 @@ struct ProtectionTests {
             config.breakerOpenMs = 60_000
         }
         defer { Task { await replica.shutdown() } }
-        _ = try await replica.redis.command("EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+        _ = try await replica.redis.command(
+            "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
         try await withFreshApp(replica) { client, _ in
             let package = try await Fixture(postgres: replica.postgres).package("limited")
             let statuses = try await (0..<4).asyncMap { _ in try await client.get("/api/v1/analytics/package/\(package.id)") }
@@ -76,8 +77,10 @@ struct ProtectionTests {
             let openapi = try await client.get("/openapi.json")
             #expect(openapi.status == .ok)
             let paths = (openapi.object["paths"] as? [String: Any]) ?? [:]
-            for path in ["/api/v1/analytics/package/{packageId}", "/api/v1/analytics/user/me", "/api/v1/analytics/organization/{orgId}",
-                         "/api/v1/analytics/feedback", "/api/v1/analytics/usage", "/api/v1/analytics/trending"] {
+            for path in [
+                "/api/v1/analytics/package/{packageId}", "/api/v1/analytics/user/me", "/api/v1/analytics/organization/{orgId}",
+                "/api/v1/analytics/feedback", "/api/v1/analytics/usage", "/api/v1/analytics/trending",
+            ] {
                 #expect(paths[path] != nil, "openapi.json documents \(path)")
             }
         }

@@ -19,7 +19,8 @@ struct WriteEndpointTests {
             #expect(before.avgRating == 2)
             let auth = Tokens.bearer(try await Tokens.sign(user: user))
 
-            let response = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":5,"feedback":"saved me an hour"}"#, headers: auth)
+            let response = try await client.post(
+                "/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":5,"feedback":"saved me an hour"}"#, headers: auth)
             #expect(response.status == .ok)
             let result = try response.json(FeedbackResult.self)
             #expect(result == FeedbackResult(usageId: usage, rating: 5, wasHelpful: nil, feedback: "saved me an hour"))
@@ -76,7 +77,8 @@ struct WriteEndpointTests {
                 #expect(response.errorCode != nil)
             }
             let wrongType = try await client.post(
-                "/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#, headers: auth + [HTTPField(name: .contentType, value: "text/plain")])
+                "/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#,
+                headers: auth + [HTTPField(name: .contentType, value: "text/plain")])
             #expect(wrongType.status == .unsupportedMediaType)
             let huge = #"{"usageId":"\#(usage)","feedback":"\#(String(repeating: "y", count: 70_000))"}"#
             let tooLarge = try await client.post("/api/v1/analytics/feedback", json: huge, headers: auth)
@@ -95,13 +97,16 @@ struct WriteEndpointTests {
             let auth = Tokens.bearer(TestEnvironment.ingestToken)
             func event(_ extra: String = "", tokens: Int = 120, packageId: UUID? = nil) -> String {
                 let packageId = (packageId ?? package.id).uuidString
-                return #"{"userId":"\#(user)","packageId":"\#(packageId)","orgId":"\#(org)","model":"gpt-4o","tokensUsed":\#(tokens),"durationMs":900\#(extra)}"#
+                return
+                    #"{"userId":"\#(user)","packageId":"\#(packageId)","orgId":"\#(org)","model":"gpt-4o","tokensUsed":\#(tokens),"durationMs":900\#(extra)}"#
             }
             let single = try await client.post("/api/v1/analytics/usage", json: event(#","packageVersion":"1.0.0","userRating":4"#), headers: auth)
             #expect(single.status == .created)
             let ids = try single.json(IngestResult.self).ids
             #expect(ids.count == 1)
-            #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE id = $1 AND credits_spent = 1 AND error_occurred = false", [ids[0]]) == "1")
+            #expect(
+                try await f.scalar(
+                    "SELECT count(*)::text FROM playground_usage WHERE id = $1 AND credits_spent = 1 AND error_occurred = false", [ids[0]]) == "1")
 
             let batch = "{\"events\":[" + (0..<50).map { _ in event(#","errorOccurred":true"#) }.joined(separator: ",") + "]}"
             let created = try await client.post("/api/v1/analytics/usage", json: batch, headers: auth)
@@ -119,7 +124,9 @@ struct WriteEndpointTests {
             #expect(rejected.headers[HTTPField.Name("X-Error-Field")!] == "tokensUsed")
             #expect((rejected.object["error"] as? [String: Any])?["message"] as? String == "events[2].tokensUsed must be between 0 and 2147483647")
 
-            let unknownPackage = "{\"events\":[" + [event(), event(packageId: UUID())]
+            let unknownPackage =
+                "{\"events\":["
+                + [event(), event(packageId: UUID())]
                 .joined(separator: ",") + "]}"
             let missingRef = try await client.post("/api/v1/analytics/usage", json: unknownPackage, headers: auth)
             #expect(missingRef.status == .unprocessableContent)
@@ -131,7 +138,9 @@ struct WriteEndpointTests {
             #expect(try await client.post("/api/v1/analytics/usage", json: "[1,2", headers: auth).status == .badRequest)
             #expect(try await client.post("/api/v1/analytics/usage", json: event(), headers: Tokens.bearer("wrong")).status == .unauthorized)
             #expect(try await client.post("/api/v1/analytics/usage", json: event()).status == .unauthorized)
-            let oversize = "{\"events\":[" + Array(repeating: event(#","errorMessage":"\#(String(repeating: "e", count: 5000))""#), count: 300)
+            let oversize =
+                "{\"events\":["
+                + Array(repeating: event(#","errorMessage":"\#(String(repeating: "e", count: 5000))""#), count: 300)
                 .joined(separator: ",") + "]}"
             #expect(try await client.post("/api/v1/analytics/usage", json: oversize, headers: auth).status == .contentTooLarge)
             #expect(try await f.databaseDigest() == digest)

@@ -83,7 +83,8 @@ struct UsageBatchTests {
         #expect(one.count == 1)
         #expect(one[0].creditsSpent == 1)
         #expect(one[0].errorOccurred == false)
-        let batch = try UsageBatch.parse(Array(#"{"events":[\#(event()),\#(event(#","creditsSpent":3,"createdAt":"2026-01-02T03:04:05.5Z""#))]}"#.utf8))
+        let batch = try UsageBatch.parse(
+            Array(#"{"events":[\#(event()),\#(event(#","creditsSpent":3,"createdAt":"2026-01-02T03:04:05.5Z""#))]}"#.utf8))
         #expect(batch.count == 2)
         #expect(batch[1].creditsSpent == 3)
         #expect(batch[1].createdAt == Date(timeIntervalSince1970: 1_767_323_045.5))

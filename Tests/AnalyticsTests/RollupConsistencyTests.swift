@@ -54,7 +54,8 @@ struct RollupConsistencyTests {
         #expect(try await mismatch(f, package.id) == "0/3/3")
         // Other columns recompute: error flag, day, version, user.
         try await f.exec("UPDATE playground_usage SET error_occurred = true, user_rating = 1 WHERE id = $1", [ids[12]])
-        try await f.exec("UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
+        try await f.exec(
+            "UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
         try await f.exec("UPDATE playground_usage SET user_id = $2 WHERE package_id = $1 AND user_id = $3", [package.id, users[0], users[2]])
         #expect(try await mismatch(f, package.id) == "0/2/2")
         // Direct deletes.

@@ -1,10 +1,11 @@
 import Analytics
-@testable import AnalyticsSeed
 import Foundation
 import Logging
 import NIOPosix
 import Postgres
 import Testing
+
+@testable import AnalyticsSeed
 
 /// The seeder against the real Postgres of TEST_DATABASE_URL. Every test seeds databases of
 /// its own (`prpm_seedtest_…`, created next to the test database and dropped at the end),
@@ -72,7 +73,9 @@ struct SeedTests {
 
             // Time: the 30 full UTC days before today, nothing in the future.
             let today = Int((Date().timeIntervalSince1970 / 86_400).rounded(.down))
-            #expect(try await one(db, "SELECT max(created_at) < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS ok FROM playground_usage") == "t")
+            #expect(
+                try await one(
+                    db, "SELECT max(created_at) < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS ok FROM playground_usage") == "t")
             #expect(try await one(db, "SELECT min(utc_day(created_at))::text FROM playground_usage") == DayFormat.string(today - 30))
             #expect(try await int(db, "SELECT count(DISTINCT utc_day(created_at)) FROM playground_usage") == 30)
 
@@ -102,7 +105,8 @@ struct SeedTests {
             #expect(try await int(db, "SELECT count(DISTINCT model) FROM playground_usage") == 6)
             #expect(try await int(db, "SELECT count(*) FROM playground_usage WHERE package_version ~ '\\.[0-9]{2}\\.'") > 0)
             // Text with a tab, a newline and a backslash survived COPY.
-            #expect(try await int(db, "SELECT count(*) FROM playground_usage WHERE user_feedback = E'Would use again\\nSecond line of feedback.'") > 0)
+            #expect(
+                try await int(db, "SELECT count(*) FROM playground_usage WHERE user_feedback = E'Would use again\\nSecond line of feedback.'") > 0)
             #expect(try await int(db, "SELECT count(*) FROM playground_usage WHERE user_feedback = E'Worked\\twith tabs too.'") > 0)
             #expect(try await int(db, "SELECT count(*) FROM playground_usage WHERE user_feedback LIKE 'Output path was C:\\\\temp\\\\out%'") > 0)
 
@@ -143,7 +147,8 @@ struct SeedTests {
                        count(user_rating) AS rating_count, count(DISTINCT user_id) AS unique_users
                 FROM playground_usage WHERE package_id IS NOT NULL GROUP BY 1, 2
                 """
-            let stored = "SELECT package_id, day, runs, successes, duration_sum, tokens_sum, rating_sum, rating_count, unique_users FROM package_daily_stats"
+            let stored =
+                "SELECT package_id, day, runs, successes, duration_sum, tokens_sum, rating_sum, rating_count, unique_users FROM package_daily_stats"
             #expect(try await int(db, "SELECT count(*) FROM ((\(fresh)) EXCEPT (\(stored))) d") == 0)
             #expect(try await int(db, "SELECT count(*) FROM ((\(stored)) EXCEPT (\(fresh))) d") == 0)
             #expect(
@@ -179,8 +184,12 @@ struct SeedTests {
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values
             #expect(indexesAfter == indexesBefore)
-            #expect(try await int(db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
-            #expect(try await int(db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 3)
+            #expect(
+                try await int(
+                    db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
+            #expect(
+                try await int(
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 3)
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(
                 """

@@ -11,8 +11,10 @@ import Testing
 @testable import AnalyticsWorker
 
 /// A worker (and its API-side dependencies) on the test servers.
-func makeWorker(name: String = "test-\(UUID().uuidString.prefix(6))", _ configure: (inout WorkerConfig) -> Void = { _ in },
-                onJob: (@Sendable (WorkerJob) -> Void)? = nil) async throws -> (AnalyticsWorker, AppDependencies) {
+func makeWorker(
+    name: String = "test-\(UUID().uuidString.prefix(6))", _ configure: (inout WorkerConfig) -> Void = { _ in },
+    onJob: (@Sendable (WorkerJob) -> Void)? = nil
+) async throws -> (AnalyticsWorker, AppDependencies) {
     _ = try await TestEnvironment.postgres()
     var app = AppConfig()
     app.databaseURL = TestEnvironment.databaseURL
@@ -23,9 +25,10 @@ func makeWorker(name: String = "test-\(UUID().uuidString.prefix(6))", _ configur
     var config = WorkerConfig()
     config.consumerName = name
     configure(&config)
-    let worker = AnalyticsWorker(dependencies: WorkerDependencies(
-        postgres: deps.postgres, redis: deps.redis, queries: deps.queries, cache: deps.cache, config: config, logger: TestEnvironment.logger,
-        onJobFinished: onJob))
+    let worker = AnalyticsWorker(
+        dependencies: WorkerDependencies(
+            postgres: deps.postgres, redis: deps.redis, queries: deps.queries, cache: deps.cache, config: config, logger: TestEnvironment.logger,
+            onJobFinished: onJob))
     return (worker, deps)
 }
 
@@ -84,19 +87,30 @@ struct WorkerJobTests {
         let package = try await f.package("ancient")
         let ids = try await f.usage((0..<5).map { _ in Fixture.Usage(user: gone, package: package.id) })
         // Ages: 12 months + 1 day (goes), 12 months − 1 day (stays), 7 months with feedback text (text cleared).
-        try await f.exec("UPDATE playground_usage SET created_at = now() - interval '12 months' - interval '1 day', user_rating = 4 WHERE id = ANY($1::uuid[])",
+        try await f.exec(
+            "UPDATE playground_usage SET created_at = now() - interval '12 months' - interval '1 day', user_rating = 4 WHERE id = ANY($1::uuid[])",
             [PostgresArray([ids[0], ids[1], ids[2]])])
         try await f.exec("UPDATE playground_usage SET created_at = now() - interval '12 months' + interval '1 day' WHERE id = $1", [ids[3]])
-        try await f.exec("UPDATE playground_usage SET created_at = now() - interval '7 months', user_feedback = 'old words', user_rating = 2, was_helpful = true WHERE id = $1", [ids[4]])
+        try await f.exec(
+            "UPDATE playground_usage SET created_at = now() - interval '7 months', user_feedback = 'old words', user_rating = 2, was_helpful = true WHERE id = $1",
+            [ids[4]])
         _ = user
-        let rollupBefore = try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
+        let rollupBefore = try await f.scalar(
+            "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
 
         #expect(await worker.runOnce(.retention))
         #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
-        #expect(try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3/12")
+        #expect(
+            try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
+                == "3/12")
         // The per-package daily aggregates are kept: public figures do not change.
-        #expect(try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id]) == rollupBefore)
-        #expect(try await f.scalar("SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1", [ids[4]]) == "NULL/2/true")
+        #expect(
+            try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
+                == rollupBefore)
+        #expect(
+            try await f.scalar(
+                "SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1", [ids[4]])
+                == "NULL/2/true")
         let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
         #expect(try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone]) == "\(expectedName)/NULL")
         #expect(try await f.scalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
@@ -147,7 +161,11 @@ struct WorkerJobTests {
         }
         let (a, depsA) = try await makeWorker(name: "a", configure, onJob: count)
         let (b, depsB) = try await makeWorker(name: "b", configure, onJob: count)
-        defer { Task { await depsA.shutdown(); await depsB.shutdown() } }
+        defer {
+            Task {
+                await depsA.shutdown(); await depsB.shutdown()
+            }
+        }
         for job in WorkerJob.allCases { try await depsA.redis.command("DEL", "analytics:v1:lease:\(job.rawValue)") }
         let running = Task {
             await withTaskGroup(of: Void.self) { group in

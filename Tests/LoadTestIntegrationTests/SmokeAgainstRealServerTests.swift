@@ -44,7 +44,8 @@ struct SmokeAgainstRealServerTests {
         let fixturesPath = FileManager.default.temporaryDirectory.appendingPathComponent("lt-fixtures-\(f.tag).json").path
         try JSONSerialization.data(withJSONObject: fixtures).write(to: URL(fileURLWithPath: fixturesPath))
 
-        let app = Application(router: await buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
+        let app = Application(
+            router: await buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
         try await app.test(.live) { client in
             let port = try #require(client.port)
             let profile = Profile(

@@ -28,7 +28,8 @@ struct PostgresClientTests {
     @Test func timestampsRoundTripInUTC() async throws {
         let client = try await TestEnvironment.postgres()
         let date = Date(timeIntervalSince1970: 1_764_072_245.123456)
-        let row = try #require(try await client.query("SELECT $1::timestamptz AS ts, ($1::timestamptz AT TIME ZONE 'UTC')::text AS utc", [date]).first)
+        let row = try #require(
+            try await client.query("SELECT $1::timestamptz AS ts, ($1::timestamptz AT TIME ZONE 'UTC')::text AS utc", [date]).first)
         let decoded: Date = try row.decode("ts")
         #expect(abs(decoded.timeIntervalSince1970 - date.timeIntervalSince1970) < 0.000_01)
         #expect(try row.decode("utc", as: String.self) == "2025-11-25 12:04:05.123456")

@@ -15,7 +15,8 @@ public struct Fixture: Sendable {
     @discardableResult
     public func user(_ name: String, deletedAt: Date? = nil) async throws -> UUID {
         let id = UUID()
-        try await exec("INSERT INTO users (id, username, email, deleted_at) VALUES ($1, $2, $3, $4)", [id, "\(name)-\(tag)", "\(name)@example.com", deletedAt])
+        try await exec(
+            "INSERT INTO users (id, username, email, deleted_at) VALUES ($1, $2, $3, $4)", [id, "\(name)-\(tag)", "\(name)@example.com", deletedAt])
         return id
     }
 
@@ -80,8 +81,10 @@ public struct Fixture: Sendable {
                   credits_spent, error_occurred, user_rating, created_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 """,
-                [id, row.user, row.org, row.package, row.version, row.model, row.tokens, row.duration, row.credits, row.error, row.rating,
-                 Self.timestamp(daysAgo: row.daysAgo, hour: row.hour, minute: row.minute)])
+                [
+                    id, row.user, row.org, row.package, row.version, row.model, row.tokens, row.duration, row.credits, row.error, row.rating,
+                    Self.timestamp(daysAgo: row.daysAgo, hour: row.hour, minute: row.minute),
+                ])
         }
         return ids
     }

@@ -41,7 +41,8 @@ enum Responses {
     /// 304 when the client's `If-None-Match` matches (public data only).
     static func cached(_ cached: CachedResponse, request: Request, visibility: Visibility) -> Response {
         cachedBody(
-            cached.entry.body, etag: cached.entry.etag, status: cached.status, maxAge: cached.maxAge(), contentType: "application/json; charset=utf-8",
+            cached.entry.body, etag: cached.entry.etag, status: cached.status, maxAge: cached.maxAge(),
+            contentType: "application/json; charset=utf-8",
             request: request, visibility: visibility)
     }
 
