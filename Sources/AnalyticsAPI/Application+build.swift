@@ -45,8 +45,10 @@ struct InvalidationService: Service {
 public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequestContext> {
     let config = dependencies.config
     let registry = Observability.bootstrapMetrics()
+    let deadline = RequestDeadline(timeout: .milliseconds(config.requestTimeoutMs))
     let reader = AnalyticsReader(
-        queries: dependencies.queries, cache: dependencies.cache, hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds)
+        queries: dependencies.queries, cache: dependencies.cache, hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds,
+        deadline: deadline)
     let authenticator = await Authenticator(secret: config.jwtSecret, queries: dependencies.queries, cacheSeconds: config.authCacheSeconds)
 
     let router = Router(context: AppRequestContext.self)
@@ -61,9 +63,8 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")
-    let deadline = RequestDeadline(timeout: .milliseconds(config.requestTimeoutMs))
-    ReadController(reader: reader, authenticator: authenticator, deadline: deadline).register(on: api)
-    BadgeController(reader: reader, deadline: deadline).register(on: api)
+    ReadController(reader: reader, authenticator: authenticator).register(on: api)
+    BadgeController(reader: reader).register(on: api)
     WriteController(
         queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
         maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes, deadline: deadline

@@ -8,7 +8,6 @@ import Hummingbird
 /// pages, rendered from the cached package entry (so a badge costs one Redis GET).
 struct BadgeController<Context: RequestContext> {
     let reader: AnalyticsReader
-    let deadline: RequestDeadline
 
     func register(on router: RouterGroup<Context>) {
         router.get("package/:packageId/badge/:file", use: badge)
@@ -37,7 +36,7 @@ struct BadgeController<Context: RequestContext> {
         let cached: CachedResponse
         do {
             let idOrName = try context.parameters.require("packageId")
-            cached = try await deadline.run { [reader] in try await reader.package(idOrName, days: days).1 }
+            cached = try await reader.package(idOrName, days: days).1
         } catch AnalyticsError.packageNotFound {
             return Self.render(Badge.notFound(label: label ?? metric.defaultLabel), format: format, style: style, status: .notFound, request: request)
         }

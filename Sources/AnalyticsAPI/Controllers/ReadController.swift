@@ -6,7 +6,6 @@ import Hummingbird
 struct ReadController<Context: RequestContext> {
     let reader: AnalyticsReader
     let authenticator: Authenticator
-    let deadline: RequestDeadline
 
     func register(on router: RouterGroup<Context>) {
         router.get("package/:packageId", use: package)
@@ -18,14 +17,14 @@ struct ReadController<Context: RequestContext> {
     @Sendable func package(_ request: Request, context: Context) async throws -> Response {
         let days = try request.days()
         let idOrName = try context.parameters.require("packageId")
-        let (_, cached) = try await deadline.run { [reader] in try await reader.package(idOrName, days: days) }
+        let (_, cached) = try await reader.package(idOrName, days: days)
         return Responses.cached(cached, request: request, visibility: .publicData)
     }
 
     @Sendable func me(_ request: Request, context: Context) async throws -> Response {
         let userId = try await authenticator.userId(from: request)
         let days = try request.days()
-        let cached = try await deadline.run { [reader] in try await reader.user(userId, days: days) }
+        let cached = try await reader.user(userId, days: days)
         return Responses.cached(cached, request: request, visibility: .privateData)
     }
 
@@ -34,7 +33,7 @@ struct ReadController<Context: RequestContext> {
         let days = try request.days()
         // An id that is not a UUID names no organization: 403 like any other (existence is not revealed).
         guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
-        let cached = try await deadline.run { [reader] in try await reader.organization(orgId, caller: userId, days: days) }
+        let cached = try await reader.organization(orgId, caller: userId, days: days)
         return Responses.cached(cached, request: request, visibility: .privateData)
     }
 
@@ -43,7 +42,7 @@ struct ReadController<Context: RequestContext> {
         guard let limit = Self.parseLimit(raw) else {
             throw APIError.badRequest("limit must be an integer from 1 to 100", code: "invalid_limit")
         }
-        let cached = try await deadline.run { [reader] in try await reader.trending(limit: limit) }
+        let cached = try await reader.trending(limit: limit)
         return Responses.cached(cached, request: request, visibility: .publicData)
     }
 

@@ -11,8 +11,12 @@ public struct AnalyticsReader: Sendable {
     /// Name or UUID → package (names are unique; a package is never renamed here).
     private let packages = TTLCache<String, PackageRef>(ttl: .seconds(300), capacity: 50_000)
     private let organizations: TTLCache<String, OrganizationRef>
+    /// Bounds the Postgres work of a read (cache hits never reach it: they are bounded by
+    /// the Redis timeouts and cost no extra tasks).
+    let deadline: RequestDeadline
 
-    public init(queries: AnalyticsQueries, cache: ResponseCache, hotReads: HotReadRecorder, authCacheSeconds: Int) {
+    init(queries: AnalyticsQueries, cache: ResponseCache, hotReads: HotReadRecorder, authCacheSeconds: Int, deadline: RequestDeadline) {
+        self.deadline = deadline
         self.queries = queries
         self.cache = cache
         self.hotReads = hotReads
@@ -30,7 +34,9 @@ public struct AnalyticsReader: Sendable {
     /// The package behind a UUID or a name; `packageNotFound` when there is none.
     public func resolvePackage(_ idOrName: String) async throws -> PackageRef {
         if let known = packages[idOrName] { return known }
-        guard let package = try await queries.resolvePackage(idOrName) else { throw AnalyticsError.packageNotFound }
+        guard let package = try await deadline.run({ [queries] in try await queries.resolvePackage(idOrName) }) else {
+            throw AnalyticsError.packageNotFound
+        }
         packages[idOrName] = package
         return package
     }
@@ -38,16 +44,16 @@ public struct AnalyticsReader: Sendable {
     public func package(_ idOrName: String, days: Int) async throws -> (PackageRef, CachedResponse) {
         let package = try await resolvePackage(idOrName)
         let key = CacheKey(endpoint: .package, entityId: package.id, days: days)
-        let response = try await cache.read(key) { [queries] in
-            try Self.encode(try await queries.packageStats(package, window: AnalyticsWindow(days: days)))
+        let response = try await cache.read(key) { [queries, deadline] in
+            try await deadline.run { try Self.encode(try await queries.packageStats(package, window: AnalyticsWindow(days: days))) }
         }
         hotReads.record(packageId: package.id)
         return (package, response)
     }
 
     public func user(_ userId: UUID, days: Int) async throws -> CachedResponse {
-        try await cache.read(CacheKey(endpoint: .user, entityId: userId, days: days)) { [queries] in
-            try Self.encode(try await queries.userStats(userId: userId, window: AnalyticsWindow(days: days)))
+        try await cache.read(CacheKey(endpoint: .user, entityId: userId, days: days)) { [queries, deadline] in
+            try await deadline.run { try Self.encode(try await queries.userStats(userId: userId, window: AnalyticsWindow(days: days))) }
         }
     }
 
@@ -58,17 +64,17 @@ public struct AnalyticsReader: Sendable {
         if let known = organizations[authKey] {
             org = known
         } else {
-            org = try await queries.authorizeOrganizationAdmin(orgId: orgId, userId: caller)
+            org = try await deadline.run { [queries] in try await queries.authorizeOrganizationAdmin(orgId: orgId, userId: caller) }
             organizations[authKey] = org
         }
-        return try await cache.read(CacheKey(endpoint: .organization, entityId: orgId, days: days)) { [queries] in
-            try Self.encode(try await queries.organizationStats(org, window: AnalyticsWindow(days: days)))
+        return try await cache.read(CacheKey(endpoint: .organization, entityId: orgId, days: days)) { [queries, deadline] in
+            try await deadline.run { try Self.encode(try await queries.organizationStats(org, window: AnalyticsWindow(days: days))) }
         }
     }
 
     public func trending(limit: Int) async throws -> CachedResponse {
-        try await cache.read(CacheKey(endpoint: .trending, entity: "all", days: limit)) { [queries] in
-            try Self.encode(try await queries.trending(limit: limit))
+        try await cache.read(CacheKey(endpoint: .trending, entity: "all", days: limit)) { [queries, deadline] in
+            try await deadline.run { try Self.encode(try await queries.trending(limit: limit)) }
         }
     }
 }
