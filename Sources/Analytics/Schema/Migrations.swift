@@ -16,6 +16,7 @@ public enum Migrator {
         Migration(version: 2, name: "package rollups maintained by triggers", sql: SchemaSQL.packageRollups),
         Migration(version: 3, name: "trends and retention archive", sql: SchemaSQL.trendsAndArchive),
         Migration(version: 4, name: "rating-only updates adjust the rollups by delta", sql: SchemaSQL.ratingDeltas),
+        Migration(version: 5, name: "covering indexes for user and org reads", sql: SchemaSQL.coveringIndexes),
     ]
 
     /// Applies the migrations not yet applied; returns the versions applied now.
