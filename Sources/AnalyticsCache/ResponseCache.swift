@@ -200,9 +200,7 @@ public final class ResponseCache: Sendable {
         guard !flights.isRunning(key) else { return }
         Task { [self] in
             do {
-                _ = try await flights.run(key) { [self] in
-                    try await computeAndStore(key, ttl: policy.ttl(key.endpoint), useRedis: true, waitForOtherReplica: false, compute: compute)
-                }
+                _ = try await refresh(key, compute: compute)
             } catch {
                 logger.warning("background refresh failed", metadata: ["key": "\(key)", "error": "\(error)"])
             }

@@ -167,10 +167,7 @@ struct Jobs: Sendable {
         let key = CacheKey(endpoint: .package, entityId: packageId, days: days)
         let queries = deps.queries
         _ = try await deps.cache.refresh(key) {
-            let stats = try await queries.packageStats(package, window: AnalyticsWindow(days: days))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.withoutEscapingSlashes]
-            return Array(try encoder.encode(stats))
+            try ResponseEncoding.encode(try await queries.packageStats(package, window: AnalyticsWindow(days: days)))
         }
     }
 

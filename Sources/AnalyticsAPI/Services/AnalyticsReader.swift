@@ -23,13 +23,7 @@ public struct AnalyticsReader: Sendable {
         self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000)
     }
 
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }
+    static func encode(_ value: some Encodable) throws -> [UInt8] { try ResponseEncoding.encode(value) }
 
     /// The package behind a UUID or a name; `packageNotFound` when there is none.
     public func resolvePackage(_ idOrName: String) async throws -> PackageRef {
