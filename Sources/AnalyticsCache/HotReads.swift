@@ -7,7 +7,7 @@ import Synchronization
 /// `flushInterval` in one pipelined round trip, off the request path. The worker decays
 /// the scores and refreshes the top packages ahead of expiry.
 public final class HotReadRecorder: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = Mutex<[UUID: Int]>([:])
     private let redis: RedisClient
     private let breaker: CircuitBreaker
     private let logger: Logger
@@ -21,8 +21,7 @@ public final class HotReadRecorder: Sendable {
     }
 
     public func record(packageId: UUID) {
-        let member = packageId.canonical
-        counts.withLock { $0[member, default: 0] += 1 }
+        counts.withLock { $0[packageId, default: 0] += 1 }
     }
 
     /// Flushes until the task is cancelled (then once more).
@@ -35,14 +34,14 @@ public final class HotReadRecorder: Sendable {
     }
 
     public func flush() async {
-        let pending = counts.withLock { counts -> [String: Int] in
+        let pending = counts.withLock { counts -> [UUID: Int] in
             defer { counts = [:] }
             return counts
         }
         guard !pending.isEmpty else { return }
         guard breaker.allowRequest() else { return }  // dropped: hot-set scores are advisory
         do {
-            _ = try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key] })
+            _ = try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key.canonical] })
             breaker.recordSuccess()
         } catch {
             breaker.recordFailure()

@@ -1,10 +1,11 @@
-import AnalyticsAPI
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Postgres
 import TestSupport
 import Testing
+
+@testable import AnalyticsAPI
 
 @Suite("Rate limit, request ids, metrics", .serialized)
 struct ProtectionTests {
@@ -62,12 +63,22 @@ struct ProtectionTests {
         try await holding.value
     }
 
+    @Test func generatedRequestIdsAreUUIDShapedPrefixAndCounter() {
+        let ids = (0..<1000).map { _ in RequestIds.next() }
+        #expect(Set(ids).count == 1000)
+        let prefix = String(UUID(high: RequestIds.prefix, low: 0).canonical.prefix(19))
+        #expect(ids.allSatisfy { $0.hasPrefix(prefix) && UUID(uuidString: $0) != nil })
+    }
+
     @Test func requestIdIsEchoedOrGeneratedAndMetricsCountRequests() async throws {
         try await withApp { client, _ in
             let given = try await client.get("/healthz", headers: [HTTPField.Name("X-Request-Id")!: "abc-123"])
             #expect(given.headers[HTTPField.Name("X-Request-Id")!] == "abc-123")
             let generated = try await client.get("/healthz")
-            #expect(generated.headers[HTTPField.Name("X-Request-Id")!]?.count == 36)
+            let first = try #require(generated.headers[HTTPField.Name("X-Request-Id")!])
+            let second = try #require(try await client.get("/healthz").headers[HTTPField.Name("X-Request-Id")!])
+            #expect(first.count == 36 && UUID(uuidString: first) != nil)
+            #expect(first != second)
             let metrics = try await client.get("/metrics")
             #expect(metrics.status == .ok)
             let text = metrics.text

@@ -80,3 +80,18 @@ struct VersionOrderTests {
         #expect(!VersionOrder.newerFirst("1.0.0-rc.1", "1.0.0"))
     }
 }
+
+@Suite("Canonical UUID text")
+struct CanonicalUUIDTests {
+    @Test func matchesFoundationsLowerCasedForm() {
+        for _ in 0..<200 {
+            let id = UUID()
+            #expect(id.canonical == id.uuidString.lowercased())
+        }
+    }
+
+    @Test func highAndLowWordsAreBigEndian() {
+        #expect(UUID(high: 0x0123_4567_89ab_cdef, low: 0xfedc_ba98_7654_3210).canonical == "01234567-89ab-cdef-fedc-ba9876543210")
+        #expect(UUID(high: 0, low: 1).canonical == "00000000-0000-0000-0000-000000000001")
+    }
+}
