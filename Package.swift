@@ -102,8 +102,6 @@ let package = Package(
                 "Analytics", "AnalyticsAPI", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,24 +6,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import NIOCore
-import NIOPosix
 import ServiceLifecycle
 
-/// Entry point. Unless `PRPM_NIO_EXECUTOR=0`, Swift Concurrency's global executor becomes
-/// the NIO event loops the HTTP server runs on: a cached read then runs on the thread that
-/// received it, without hopping to the cooperative pool and back (docs/performance.md).
-/// Blocking libpq/hiredis calls never run there: they go to their own thread pools.
 @main
-enum Entry {
-    static func main() async {
-        if ProcessInfo.processInfo.environment["PRPM_NIO_EXECUTOR"] != "0" {
-            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        }
-        await PRPMAnalytics.main()
-    }
-}
-
 struct PRPMAnalytics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prpm-analytics",
