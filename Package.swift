@@ -99,10 +99,16 @@ let package = Package(
         .executableTarget(
             name: "prpm-analytics",
             dependencies: [
-                "Analytics", "AnalyticsAPI", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis",
+                "Analytics", "AnalyticsAPI", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis", "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // JSON-lines log handler for swift-log.
+        .target(
+            name: "StructuredLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The load-test harness: engine, scenarios and reports in a library, a thin executable.
@@ -133,6 +139,7 @@ let package = Package(
             name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsAPI", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
+        .testTarget(name: "StructuredLoggingTests", dependencies: ["StructuredLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LoadTestIntegrationTests",

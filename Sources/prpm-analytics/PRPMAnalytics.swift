@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import StructuredLogging
 
 @main
 struct PRPMAnalytics: AsyncParsableCommand {

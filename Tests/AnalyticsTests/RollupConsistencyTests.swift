@@ -24,12 +24,20 @@ struct RollupConsistencyTests {
                      count(user_rating) AS rating_count
               FROM playground_usage WHERE package_id = $1 AND package_version IS NOT NULL GROUP BY 1, 2),
             versions_rolled AS (
-              SELECT day, package_version, runs, rating_sum, rating_count FROM package_daily_version_stats WHERE package_id = $1)
+              SELECT day, package_version, runs, rating_sum, rating_count FROM package_daily_version_stats WHERE package_id = $1),
+            last_raw AS (SELECT user_id, max(utc_day(created_at)) AS day FROM playground_usage WHERE package_id = $1 GROUP BY 1),
+            last_rolled AS (SELECT user_id, last_day AS day FROM package_user_last_day WHERE package_id = $1),
+            histogram_raw AS (SELECT day, count(*) AS users FROM last_raw GROUP BY 1),
+            histogram_rolled AS (SELECT day, users FROM package_last_day_counts WHERE package_id = $1 AND users <> 0)
             SELECT (SELECT count(*) FROM ((SELECT * FROM raw EXCEPT SELECT * FROM rolled) UNION ALL (SELECT * FROM rolled EXCEPT SELECT * FROM raw)) a)
                  + (SELECT count(*) FROM ((SELECT * FROM versions_raw EXCEPT SELECT * FROM versions_rolled)
                                           UNION ALL (SELECT * FROM versions_rolled EXCEPT SELECT * FROM versions_raw)) b)
                  || '/' || (SELECT count(*) FROM package_user_last_day WHERE package_id = $1)
                  || '/' || (SELECT count(DISTINCT user_id) FROM playground_usage WHERE package_id = $1)
+                 || '/' || (SELECT count(*) FROM ((SELECT * FROM last_raw EXCEPT SELECT * FROM last_rolled)
+                                                  UNION ALL (SELECT * FROM last_rolled EXCEPT SELECT * FROM last_raw)) c)
+                 || '/' || (SELECT count(*) FROM ((SELECT * FROM histogram_raw EXCEPT SELECT * FROM histogram_rolled)
+                                                  UNION ALL (SELECT * FROM histogram_rolled EXCEPT SELECT * FROM histogram_raw)) d)
             """, [package])
     }
 
@@ -47,19 +55,26 @@ struct RollupConsistencyTests {
             rows.append(row)
         }
         let ids = try await f.usage(rows)
-        #expect(try await mismatch(f, package.id) == "0/3/3")
+        #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
+        // A later batch moves some users' last day forward (the upsert's update path).
+        var later = Fixture.Usage(user: users[1], package: package.id)
+        later.daysAgo = 0
+        var older = Fixture.Usage(user: users[2], package: package.id)
+        older.daysAgo = 9
+        _ = try await f.usage([later, older, later])
+        #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
         // Rating-only changes (feedback) take the delta path.
         try await f.exec("UPDATE playground_usage SET user_rating = 5 WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[0..<10]))])
         try await f.exec("UPDATE playground_usage SET user_rating = NULL WHERE id = $1", [ids[11]])
-        #expect(try await mismatch(f, package.id) == "0/3/3")
+        #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
         // Other columns recompute: error flag, day, version, user.
         try await f.exec("UPDATE playground_usage SET error_occurred = true, user_rating = 1 WHERE id = $1", [ids[12]])
         try await f.exec(
             "UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
         try await f.exec("UPDATE playground_usage SET user_id = $2 WHERE package_id = $1 AND user_id = $3", [package.id, users[0], users[2]])
-        #expect(try await mismatch(f, package.id) == "0/2/2")
+        #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
         // Direct deletes.
         try await f.exec("DELETE FROM playground_usage WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[20..<25]))])
-        #expect(try await mismatch(f, package.id) == "0/2/2")
+        #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
     }
 }

@@ -70,6 +70,7 @@ struct VersionOrderTests {
     @Test func semanticVersionsByNumericPartsThenOthers() {
         let versions = ["1.9.0", "1.10.0", "2.0.0-beta.1", "2.0.0", "2.0.0-alpha", "2.0.0-beta.11", "2.0.0-beta.2", "latest", "1.2", "0.9.9", "abc"]
         let sorted = versions.sorted(by: VersionOrder.newerFirst)
+        #expect(VersionOrder.sortedNewestFirst(versions.map { ($0, 1) }, version: \.0).map(\.0) == sorted)
         #expect(
             sorted == ["2.0.0", "2.0.0-beta.11", "2.0.0-beta.2", "2.0.0-beta.1", "2.0.0-alpha", "1.10.0", "1.9.0", "0.9.9", "1.2", "abc", "latest"])
     }

@@ -180,6 +180,15 @@ struct SeedTests {
             #expect(
                 try await int(db, "SELECT count(*) FROM package_user_last_day")
                     == int(db, "SELECT count(DISTINCT (package_id, user_id)) FROM playground_usage WHERE package_id IS NOT NULL"))
+            // The histogram of last days the distinct-user counts read.
+            #expect(
+                try await int(
+                    db,
+                    """
+                    SELECT count(*) FROM (
+                      (SELECT package_id, last_day, count(*) FROM package_user_last_day GROUP BY 1, 2)
+                      EXCEPT (SELECT package_id, day, users FROM package_last_day_counts WHERE users <> 0)) d
+                    """) == 0)
 
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values

@@ -28,7 +28,8 @@ extension AnalyticsQueries {
                     FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
                     """, [id, start], prepare: true),
                 try c.query(
-                    "SELECT count(*) AS n FROM package_user_last_day WHERE package_id = $1 AND last_day >= $2::date", [id, start],
+                    "SELECT coalesce(sum(users), 0)::bigint AS n FROM package_last_day_counts WHERE package_id = $1 AND day >= $2::date",
+                    [id, start],
                     prepare: true),
                 try c.query(
                     """
@@ -62,12 +63,12 @@ extension AnalyticsQueries {
         }
         modelBreakdown.sort { ($0.runs, $1.model) > ($1.runs, $0.model) }
 
-        var versionBreakdown: [PackageStats.VersionBreakdown] = try versions.map { row in
-            PackageStats.VersionBreakdown(
-                package_version: try row.decode("package_version"), runs: try row.decode("runs"),
-                avg_rating: Rounding.averageOneDecimal(try row.decode("rating_sum"), try row.decode("rating_count")))
-        }
-        versionBreakdown.sort { VersionOrder.newerFirst($0.package_version, $1.package_version) }
+        let versionBreakdown = VersionOrder.sortedNewestFirst(
+            try versions.map { row in
+                PackageStats.VersionBreakdown(
+                    package_version: try row.decode("package_version"), runs: try row.decode("runs"),
+                    avg_rating: Rounding.averageOneDecimal(try row.decode("rating_sum"), try row.decode("rating_count")))
+            }, version: \.package_version)
 
         var byDay: [String: (Int, Int)] = [:]
         for row in daily { byDay[try row.decode("day")] = (try row.decode("runs"), try row.decode("unique_users")) }

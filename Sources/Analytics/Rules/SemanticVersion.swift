@@ -31,7 +31,19 @@ public enum VersionOrder {
 
     /// True when `a` sorts before `b` in descending order (newest first).
     public static func newerFirst(_ a: String, _ b: String) -> Bool {
-        switch (parse(a), parse(b)) {
+        newerFirst((a, parse(a)), (b, parse(b)))
+    }
+
+    /// `items` newest version first; each version is parsed once, not once per comparison.
+    public static func sortedNewestFirst<Item>(_ items: [Item], version: (Item) -> String) -> [Item] {
+        items.map { item in (item: item, key: (version(item), parse(version(item)))) }
+            .sorted { newerFirst($0.key, $1.key) }
+            .map(\.item)
+    }
+
+    private static func newerFirst(_ lhs: (text: String, parsed: Parsed?), _ rhs: (text: String, parsed: Parsed?)) -> Bool {
+        let (a, b) = (lhs.text, rhs.text)
+        switch (lhs.parsed, rhs.parsed) {
         case (let x?, let y?):
             if x.core != y.core { return x.core.lexicographicallyPrecedes(y.core) == false }
             switch (x.prerelease, y.prerelease) {
