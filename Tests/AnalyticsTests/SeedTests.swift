@@ -23,6 +23,29 @@ struct SeedTests {
         return options
     }()
 
+    @Test("migrations are not cut off by the connection's statement timeout (index builds on big tables take minutes)")
+    func migrationsIgnoreTheStatementTimeout() async throws {
+        let admin = try client("postgres")
+        defer { admin.shutdown() }
+        let name = "prpm_migratetest_\(UUID().uuidString.prefix(8).lowercased())"
+        try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
+        let strict = PostgresClient(
+            configuration: PostgresConfiguration(url: try databaseURL(name), statementTimeoutMs: 1), pool: .init(maxConnections: 1),
+            threadPool: threadPool)
+        var failure: (any Error)?
+        do {
+            // Creating the schema takes far longer than 1 ms: only a lifted limit lets this pass.
+            try await Migrator.migrate(strict, logger: quietLogger)
+            #expect(try await int(strict, "SELECT max(version) FROM schema_migrations") == Migrator.all.last?.version)
+            await #expect(throws: (any Error).self) { try await strict.query("SELECT pg_sleep(0.05)") }
+        } catch {
+            failure = error
+        }
+        strict.shutdown()
+        try? await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        if let failure { throw failure }
+    }
+
     @Test("same seed → identical rows; another seed → other rows; a non-empty database is refused")
     func determinism() async throws {
         try await withSeedDatabases(3) { a, b, c in

@@ -26,6 +26,8 @@ public enum Migrator {
         try await client.withConnection { connection in
             try connection.transaction { connection in
                 try connection.execute("SELECT pg_advisory_xact_lock(727274)")
+                // Index builds and backfills on a large table take minutes: no per-statement limit here.
+                try connection.execute("SET LOCAL statement_timeout = 0")
                 try connection.execute(
                     """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
