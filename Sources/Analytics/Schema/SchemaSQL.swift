@@ -454,7 +454,10 @@ enum SchemaSQL {
           PERFORM usage_rollup_add_batch();
 
           -- A (package, user) pair's last day: the newest of the user's rows for the package,
-          -- read backwards from the user's (user_id, created_at) index.
+          -- read backwards from the user's covering (user_id, created_at) index. IS NOT DISTINCT
+          -- FROM (equal here: package_id is never null in the pairs) is not indexable, which keeps
+          -- the planner off a BitmapAnd with the package index: 69 ms → 0.3 ms per pair for the
+          -- hottest package of the 5M-row seed.
           DELETE FROM package_user_last_day s
           USING (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
           WHERE s.package_id = t.package_id AND s.user_id = t.user_id;
@@ -463,8 +466,8 @@ enum SchemaSQL {
           FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
           CROSS JOIN LATERAL (
             SELECT utc_day(u.created_at) AS last_day FROM playground_usage u
-            WHERE u.user_id = t.user_id AND u.package_id = t.package_id
-            ORDER BY u.user_id DESC, u.created_at DESC LIMIT 1) l
+            WHERE u.user_id = t.user_id AND u.package_id IS NOT DISTINCT FROM t.package_id
+            ORDER BY u.created_at DESC LIMIT 1) l
           ORDER BY 1, 2
           ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
           DELETE FROM tmp_usage_batch;
