@@ -46,10 +46,12 @@ let package = Package(
             dependencies: ["CHiredis", "ConnectionPool", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // JSON `null` for absent optionals (response bodies and load-test reports).
+        .target(name: "NullableCoding", swiftSettings: swiftSettings),
         // Domain: schema, queries, response models, window/rounding/version rules.
         .target(
             name: "Analytics",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "NullableCoding", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Deterministic demo data, loaded with COPY.
@@ -115,6 +117,7 @@ let package = Package(
         .target(
             name: "LoadTestCore",
             dependencies: [
+                "NullableCoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import NullableCoding
 
 /// The run report (`--json`). Run totals cover the recorded phases only (see `PhaseSpec.isRecorded`).
 public struct RunReport: Codable, Sendable {
@@ -26,7 +27,7 @@ public struct RunReport: Codable, Sendable {
     public var perScenario: [String: StatsSummary]
     public var phases: [PhaseReport]
     public var timeline: [TimelinePoint]
-    public var baseline: BaselineReport?
+    @Nullable public var baseline: BaselineReport?
     public var server: ServerReport
     public var thresholds: [ThresholdResult]
     public var passed: Bool
@@ -120,8 +121,8 @@ public struct StepReport: Codable, Sendable {
 
 public struct Saturation: Codable, Sendable {
     /// Last step rate that met `stop_when`; nil when the first step already failed.
-    public var rateRps: Double?
-    public var throughputRps: Double?
+    @Nullable public var rateRps: Double?
+    @Nullable public var throughputRps: Double?
     /// False when every step passed (saturation lies above `max_rate`).
     public var reached: Bool
     public var stopWhen: [String]
@@ -131,7 +132,7 @@ public struct Saturation: Codable, Sendable {
     }
 }
 
-public struct CommandReport: Codable, Sendable {
+public struct CommandReport: Codable, Sendable, Equatable {
     public var command: String
     public var exitCode: Int32?
     /// Offset from the phase start.
@@ -147,8 +148,8 @@ public struct CommandReport: Codable, Sendable {
 }
 
 public struct FaultReport: Codable, Sendable {
-    public var before: CommandReport?
-    public var after: CommandReport?
+    @Nullable public var before: CommandReport?
+    @Nullable public var after: CommandReport?
     /// From the phase start to the `after` command.
     public var requestsDuring: Int
     public var errorsDuring: Int
@@ -157,11 +158,11 @@ public struct FaultReport: Codable, Sendable {
     public var requestsAfter: Int
     public var errorsAfter: Int
     public var errorRateAfter: Double
-    public var firstErrorS: Double?
-    public var lastErrorS: Double?
+    @Nullable public var firstErrorS: Double?
+    @Nullable public var lastErrorS: Double?
     /// Seconds from the `after` command (or, without one, from the first error) to the start of the first 1-s window
     /// with completions and no errors; nil if that never happened within the phase.
-    public var recoveryS: Double?
+    @Nullable public var recoveryS: Double?
     public var recovered: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -183,7 +184,7 @@ public struct TimelinePoint: Codable, Sendable, Equatable {
     public var errors: Int
 }
 
-public struct BaselineReport: Codable, Sendable {
+public struct BaselineReport: Codable, Sendable, Equatable {
     public var path: String
     public var durationS: Double
     public var requests: Int
@@ -192,9 +193,9 @@ public struct BaselineReport: Codable, Sendable {
     public var p50: Double
     public var p99: Double
     /// Main (recorded) throughput / baseline throughput.
-    public var ratio: Double?
+    @Nullable public var ratio: Double?
     /// Main p99 / baseline p99.
-    public var p99Ratio: Double?
+    @Nullable public var p99Ratio: Double?
 
     enum CodingKeys: String, CodingKey {
         case path, durationS = "duration_s", requests, errors, throughputRps = "throughput_rps", p50, p99, ratio,
@@ -207,23 +208,23 @@ public struct ServerReport: Codable, Sendable {
     public var available: Bool
     public var scrapes: Int
     /// Delta of `prpm_http_requests_total` over the run, excluding the `/metrics` route.
-    public var requestsCountedByServer: Int?
+    @Nullable public var requestsCountedByServer: Int?
     /// Requests the harness wrote over the same span (baseline and unrecorded phases included).
     public var harnessRequestsSent: Int
-    public var requestsByStatus: [String: Int]?
-    public var requestsByRoute: [String: Int]?
+    @Nullable public var requestsByStatus: [String: Int]?
+    @Nullable public var requestsByRoute: [String: Int]?
     /// Delta of `prpm_cache_requests_total` by endpoint and result.
-    public var cacheByEndpoint: [String: [String: Int]]?
-    public var serverHitRatio: Double?
+    @Nullable public var cacheByEndpoint: [String: [String: Int]]?
+    @Nullable public var serverHitRatio: Double?
     /// `prpm_worker_refresh_lag_seconds`: last scraped value and maximum over the scrapes.
-    public var refreshLagS: Double?
-    public var refreshLagMaxS: Double?
-    public var streamPending: Double?
-    public var streamPendingMax: Double?
+    @Nullable public var refreshLagS: Double?
+    @Nullable public var refreshLagMaxS: Double?
+    @Nullable public var streamPending: Double?
+    @Nullable public var streamPendingMax: Double?
     /// Mean of `prpm_worker_job_duration_seconds` per job over the run (Δsum/Δcount); cumulative when no job ran.
     public var jobMeanDurationS: [String: Double]
     public var jobRuns: [String: Int]
-    public var note: String?
+    @Nullable public var note: String?
 
     enum CodingKeys: String, CodingKey {
         case available, scrapes, requestsCountedByServer = "requests_counted_by_server", harnessRequestsSent = "harness_requests_sent",
@@ -439,127 +440,5 @@ extension RunReport {
         }
         line(passed ? "RESULT: PASSED" : "RESULT: FAILED")
         return out
-    }
-}
-
-// MARK: - explicit nulls
-// Synthesized Codable omits nil optionals; the report keeps a stable schema by writing `null` instead.
-
-extension CacheSummary {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(hit, forKey: .hit)
-        try c.encode(miss, forKey: .miss)
-        try c.encode(stale, forKey: .stale)
-        try c.encode(bypass, forKey: .bypass)
-        try c.encode(hitRatio, forKey: .hitRatio)
-    }
-}
-
-extension ThresholdResult {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(expr, forKey: .expr)
-        try c.encode(scope, forKey: .scope)
-        try c.encode(value, forKey: .value)
-        try c.encode(passed, forKey: .passed)
-    }
-}
-
-extension BaselineReport {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(path, forKey: .path)
-        try c.encode(durationS, forKey: .durationS)
-        try c.encode(requests, forKey: .requests)
-        try c.encode(errors, forKey: .errors)
-        try c.encode(throughputRps, forKey: .throughputRps)
-        try c.encode(p50, forKey: .p50)
-        try c.encode(p99, forKey: .p99)
-        try c.encode(ratio, forKey: .ratio)
-        try c.encode(p99Ratio, forKey: .p99Ratio)
-    }
-}
-
-extension Saturation {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(rateRps, forKey: .rateRps)
-        try c.encode(throughputRps, forKey: .throughputRps)
-        try c.encode(reached, forKey: .reached)
-        try c.encode(stopWhen, forKey: .stopWhen)
-    }
-}
-
-extension FaultReport {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(before, forKey: .before)
-        try c.encode(after, forKey: .after)
-        try c.encode(requestsDuring, forKey: .requestsDuring)
-        try c.encode(errorsDuring, forKey: .errorsDuring)
-        try c.encode(errorRateDuring, forKey: .errorRateDuring)
-        try c.encode(requestsAfter, forKey: .requestsAfter)
-        try c.encode(errorsAfter, forKey: .errorsAfter)
-        try c.encode(errorRateAfter, forKey: .errorRateAfter)
-        try c.encode(firstErrorS, forKey: .firstErrorS)
-        try c.encode(lastErrorS, forKey: .lastErrorS)
-        try c.encode(recoveryS, forKey: .recoveryS)
-        try c.encode(recovered, forKey: .recovered)
-    }
-}
-
-extension ServerReport {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(available, forKey: .available)
-        try c.encode(scrapes, forKey: .scrapes)
-        try c.encode(requestsCountedByServer, forKey: .requestsCountedByServer)
-        try c.encode(harnessRequestsSent, forKey: .harnessRequestsSent)
-        try c.encode(requestsByStatus, forKey: .requestsByStatus)
-        try c.encode(requestsByRoute, forKey: .requestsByRoute)
-        try c.encode(cacheByEndpoint, forKey: .cacheByEndpoint)
-        try c.encode(serverHitRatio, forKey: .serverHitRatio)
-        try c.encode(refreshLagS, forKey: .refreshLagS)
-        try c.encode(refreshLagMaxS, forKey: .refreshLagMaxS)
-        try c.encode(streamPending, forKey: .streamPending)
-        try c.encode(streamPendingMax, forKey: .streamPendingMax)
-        try c.encode(jobMeanDurationS, forKey: .jobMeanDurationS)
-        try c.encode(jobRuns, forKey: .jobRuns)
-        try c.encode(note, forKey: .note)
-    }
-}
-
-extension RunReport {
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(tool, forKey: .tool)
-        try c.encode(schemaVersion, forKey: .schemaVersion)
-        try c.encode(startedAt, forKey: .startedAt)
-        try c.encode(target, forKey: .target)
-        try c.encode(profile, forKey: .profile)
-        try c.encode(mode, forKey: .mode)
-        try c.encode(connections, forKey: .connections)
-        try c.encode(threads, forKey: .threads)
-        try c.encode(timeoutS, forKey: .timeoutS)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(requests, forKey: .requests)
-        try c.encode(responses, forKey: .responses)
-        try c.encode(errors, forKey: .errors)
-        try c.encode(errorRate, forKey: .errorRate)
-        try c.encode(durationS, forKey: .durationS)
-        try c.encode(throughputRps, forKey: .throughputRps)
-        try c.encode(latencyMs, forKey: .latencyMs)
-        try c.encode(errorsByStatus, forKey: .errorsByStatus)
-        try c.encode(statusCounts, forKey: .statusCounts)
-        try c.encode(cache, forKey: .cache)
-        try c.encode(perScenario, forKey: .perScenario)
-        try c.encode(phases, forKey: .phases)
-        try c.encode(timeline, forKey: .timeline)
-        try c.encode(baseline, forKey: .baseline)
-        try c.encode(server, forKey: .server)
-        try c.encode(thresholds, forKey: .thresholds)
-        try c.encode(passed, forKey: .passed)
-        try c.encode(warnings, forKey: .warnings)
     }
 }

@@ -1,4 +1,5 @@
 import Histogram
+import NullableCoding
 
 /// The request kinds the harness issues. `path` is a single-route run (`--path` or a phase `path`), `baseline` the
 /// closed-loop `/healthz` measurement.
@@ -158,7 +159,7 @@ public struct CacheSummary: Codable, Sendable, Equatable {
     public var stale: Int
     public var bypass: Int
     /// HIT / all responses carrying X-Cache; nil when none did.
-    public var hitRatio: Double?
+    @Nullable public var hitRatio: Double?
 
     public init(hit: Int, miss: Int, stale: Int, bypass: Int) {
         self.hit = hit

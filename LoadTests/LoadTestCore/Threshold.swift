@@ -1,3 +1,5 @@
+import NullableCoding
+
 /// A pass/fail rule such as `p99<10ms`, `errors<0.1%`, `hit_ratio>0.95`, `throughput>=1000`,
 /// optionally scoped to one scenario: `badge:p99<5ms`.
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
@@ -134,7 +136,7 @@ public struct ThresholdResult: Codable, Sendable, Equatable {
     /// `run`, `phase:NAME` or `step:NAME@RATE`.
     public var scope: String
     /// Milliseconds for latencies, a fraction for errors/hit_ratio, req/s for throughput; nil when there was no data.
-    public var value: Double?
+    @Nullable public var value: Double?
     public var passed: Bool
 
     enum CodingKeys: String, CodingKey { case expr, scope, value, passed }

@@ -191,6 +191,11 @@ struct ReportMathTests {
         #expect(server["refresh_lag_s"] is NSNull && server["requests_counted_by_server"] is NSNull)
         let baselineJSON = try #require(json["baseline"] as? [String: Any])
         #expect(baselineJSON["ratio"] is NSNull)
+        let emptyCache = try JSONSerialization.jsonObject(with: JSONEncoder().encode(CacheSummary(hit: 0, miss: 0, stale: 0, bypass: 0)))
+        #expect((emptyCache as? [String: Any])?["hit_ratio"] is NSNull)
+        let noData = try JSONSerialization.jsonObject(
+            with: JSONEncoder().encode(ThresholdResult(expr: "p99<1ms", scope: "run", value: nil, passed: false)))
+        #expect((noData as? [String: Any])?["value"] is NSNull)
         // The report decodes back.
         let decoded = try JSONDecoder().decode(RunReport.self, from: report.jsonData())
         #expect(decoded.requests == 101 && decoded.cache.hitRatio == 1 && decoded.phases.first?.stats.requests == 101)

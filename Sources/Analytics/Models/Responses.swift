@@ -1,4 +1,5 @@
 import Foundation
+import NullableCoding
 
 // Response bodies of the read endpoints. Top-level keys camelCase, list items snake_case,
 // exactly as in the contract (section 4).
