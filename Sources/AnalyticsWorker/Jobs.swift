@@ -127,9 +127,9 @@ struct Jobs: Sendable {
         result.usersAnonymized = try await deps.postgres.withConnection { c in
             try c.query(
                 """
-                UPDATE users SET username = 'deleted-' || left(replace(id::text, '-', ''), 8), email = NULL
+                UPDATE users SET username = 'deleted-' || replace(id::text, '-', ''), email = NULL
                 WHERE deleted_at < now() - interval '30 days'
-                  AND (username IS DISTINCT FROM 'deleted-' || left(replace(id::text, '-', ''), 8) OR email IS NOT NULL)
+                  AND (username IS DISTINCT FROM 'deleted-' || replace(id::text, '-', '') OR email IS NOT NULL)
                 """
             ).affectedRows
         }

@@ -84,6 +84,13 @@ struct WorkerJobTests {
         let user = try await f.user("old-timer")
         let gone = try await f.user("gone", deletedAt: Date().addingTimeInterval(-31 * 86_400))
         let recentlyGone = try await f.user("recently-gone", deletedAt: Date().addingTimeInterval(-29 * 86_400))
+        // Two deleted users whose ids share their first 8 hex digits: both names stay unique.
+        let twins = (1...2).map { UUID(uuidString: "abcdef12-0000-4000-8000-00000000000\($0)")! }
+        for (index, id) in twins.enumerated() {
+            try await f.exec(
+                "INSERT INTO users (id, username, email, deleted_at) VALUES ($1, $2, 'twin@example.com', now() - interval '40 days') ON CONFLICT (id) DO UPDATE SET username = excluded.username, email = excluded.email",
+                [id, "twin-\(index)-\(UUID().uuidString.prefix(6))"])
+        }
         let package = try await f.package("ancient")
         let ids = try await f.usage((0..<5).map { _ in Fixture.Usage(user: gone, package: package.id) })
         // Ages: 12 months + 1 day (goes), 12 months − 1 day (stays), 7 months with feedback text (text cleared).
@@ -111,9 +118,14 @@ struct WorkerJobTests {
             try await f.scalar(
                 "SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1", [ids[4]])
                 == "NULL/2/true")
-        let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
+        let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         #expect(try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone]) == "\(expectedName)/NULL")
         #expect(try await f.scalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
+        for id in twins {
+            #expect(
+                try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [id])
+                    == "deleted-\(id.canonical.replacingOccurrences(of: "-", with: ""))/NULL")
+        }
         // Idempotent: a second run changes nothing.
         #expect(await worker.runOnce(.retention))
         #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3")
