@@ -18,6 +18,7 @@ public enum Migrator {
         Migration(version: 4, name: "rating-only updates adjust the rollups by delta", sql: SchemaSQL.ratingDeltas),
         Migration(version: 5, name: "covering indexes for user and org reads", sql: SchemaSQL.coveringIndexes),
         Migration(version: 6, name: "histogram of last days for distinct users; faster rebuild and recompute", sql: SchemaSQL.lastDayHistogram),
+        Migration(version: 7, name: "the insert trigger reads its transition table directly", sql: SchemaSQL.insertTriggerReadsTransitionTable),
     ]
 
     /// Applies the migrations not yet applied; returns the versions applied now.
