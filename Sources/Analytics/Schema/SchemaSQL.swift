@@ -119,39 +119,7 @@ enum SchemaSQL {
         $fn$;
 
         -- Recomputes the rollups of the given package-days and package-users from the raw rows.
-        CREATE FUNCTION usage_rollup_recompute(days_touched jsonb, users_touched jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
-        BEGIN
-          CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_keys (package_id uuid, day date) ON COMMIT DELETE ROWS;
-          DELETE FROM tmp_rollup_keys;
-          INSERT INTO tmp_rollup_keys
-          SELECT DISTINCT (e->>'p')::uuid, (e->>'d')::date FROM jsonb_array_elements(days_touched) e;
-
-          DELETE FROM package_daily_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_model_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_version_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_users s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-
-          CREATE TEMP TABLE IF NOT EXISTS tmp_usage_batch (LIKE playground_usage) ON COMMIT DELETE ROWS;
-          DELETE FROM tmp_usage_batch;
-          INSERT INTO tmp_usage_batch
-          SELECT u.* FROM tmp_rollup_keys k JOIN playground_usage u
-            ON u.package_id = k.package_id
-           AND u.created_at >= (k.day::timestamp AT TIME ZONE 'UTC')
-           AND u.created_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC');
-          PERFORM usage_rollup_add_batch();
-
-          DELETE FROM package_user_last_day s
-          USING (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
-          WHERE s.package_id = t.package_id AND s.user_id = t.user_id;
-          INSERT INTO package_user_last_day
-          SELECT u.package_id, u.user_id, max(utc_day(u.created_at))
-          FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
-          JOIN playground_usage u ON u.package_id = t.package_id AND u.user_id = t.user_id
-          GROUP BY 1, 2
-          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
-          DELETE FROM tmp_usage_batch;
-        END
-        $fn$;
+        \(rollupRecompute("CREATE", lastDays: lastDaysByJoin))
 
         CREATE FUNCTION usage_rollup_on_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN
@@ -214,12 +182,9 @@ enum SchemaSQL {
         END
         $fn$;
 
-        CREATE TRIGGER usage_rollup_insert AFTER INSERT ON playground_usage
-          REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_insert();
-        CREATE TRIGGER usage_rollup_update AFTER UPDATE ON playground_usage
-          REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_update();
-        CREATE TRIGGER usage_rollup_delete AFTER DELETE ON playground_usage
-          REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollup_on_delete();
+        \(statementTriggers(
+            "usage_rollup", on: "playground_usage",
+            functions: ["usage_rollup_on_insert", "usage_rollup_on_update", "usage_rollup_on_delete"]))
 
         -- Rebuilds every rollup from the raw rows (after a bulk load with triggers disabled).
         CREATE FUNCTION usage_rollup_rebuild() RETURNS void LANGUAGE plpgsql AS $fn$
@@ -382,54 +347,10 @@ enum SchemaSQL {
           RETURN NULL;
         END
         $fn$;
-        CREATE TRIGGER package_last_day_counts_insert AFTER INSERT ON package_user_last_day
-          REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION package_last_day_counts_sync();
-        CREATE TRIGGER package_last_day_counts_update AFTER UPDATE ON package_user_last_day
-          REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION package_last_day_counts_sync();
-        CREATE TRIGGER package_last_day_counts_delete AFTER DELETE ON package_user_last_day
-          REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION package_last_day_counts_sync();
+        \(statementTriggers(
+            "package_last_day_counts", on: "package_user_last_day", functions: Array(repeating: "package_last_day_counts_sync", count: 3)))
 
-        CREATE OR REPLACE FUNCTION usage_rollup_recompute(days_touched jsonb, users_touched jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
-        BEGIN
-          CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_keys (package_id uuid, day date) ON COMMIT DELETE ROWS;
-          DELETE FROM tmp_rollup_keys;
-          INSERT INTO tmp_rollup_keys
-          SELECT DISTINCT (e->>'p')::uuid, (e->>'d')::date FROM jsonb_array_elements(days_touched) e;
-
-          DELETE FROM package_daily_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_model_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_version_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-          DELETE FROM package_daily_users s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
-
-          CREATE TEMP TABLE IF NOT EXISTS tmp_usage_batch (LIKE playground_usage) ON COMMIT DELETE ROWS;
-          DELETE FROM tmp_usage_batch;
-          INSERT INTO tmp_usage_batch
-          SELECT u.* FROM tmp_rollup_keys k JOIN playground_usage u
-            ON u.package_id = k.package_id
-           AND u.created_at >= (k.day::timestamp AT TIME ZONE 'UTC')
-           AND u.created_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC');
-          PERFORM usage_rollup_add_batch();
-
-          -- A (package, user) pair's last day: the newest of the user's rows for the package,
-          -- read backwards from the user's covering (user_id, created_at) index. IS NOT DISTINCT
-          -- FROM (equal here: package_id is never null in the pairs) is not indexable, which keeps
-          -- the planner off a BitmapAnd with the package index: 69 ms → 0.3 ms per pair for the
-          -- hottest package of the 5M-row seed.
-          DELETE FROM package_user_last_day s
-          USING (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
-          WHERE s.package_id = t.package_id AND s.user_id = t.user_id;
-          INSERT INTO package_user_last_day
-          SELECT t.package_id, t.user_id, l.last_day
-          FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
-          CROSS JOIN LATERAL (
-            SELECT utc_day(u.created_at) AS last_day FROM playground_usage u
-            WHERE u.user_id = t.user_id AND u.package_id IS NOT DISTINCT FROM t.package_id
-            ORDER BY u.created_at DESC LIMIT 1) l
-          ORDER BY 1, 2
-          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
-          DELETE FROM tmp_usage_batch;
-        END
-        $fn$;
+        \(rollupRecompute("CREATE OR REPLACE", lastDays: lastDaysFromUserIndex))
 
         CREATE OR REPLACE FUNCTION usage_rollup_rebuild() RETURNS void LANGUAGE plpgsql AS $fn$
         BEGIN
@@ -521,4 +442,81 @@ enum SchemaSQL {
         END
         $fn$;
         """
+
+    /// `usage_rollup_recompute(days_touched, users_touched)`: recomputes the rollups of the
+    /// touched package-days from the raw rows, then the touched (package, user) pairs' last days
+    /// with `lastDays` (an insert into `package_user_last_day`).
+    static func rollupRecompute(_ create: String, lastDays: String) -> String {
+        """
+        \(create) FUNCTION usage_rollup_recompute(days_touched jsonb, users_touched jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
+        BEGIN
+          CREATE TEMP TABLE IF NOT EXISTS tmp_rollup_keys (package_id uuid, day date) ON COMMIT DELETE ROWS;
+          DELETE FROM tmp_rollup_keys;
+          INSERT INTO tmp_rollup_keys
+          SELECT DISTINCT (e->>'p')::uuid, (e->>'d')::date FROM jsonb_array_elements(days_touched) e;
+
+          DELETE FROM package_daily_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_model_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_version_stats s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+          DELETE FROM package_daily_users s USING tmp_rollup_keys k WHERE s.package_id = k.package_id AND s.day = k.day;
+
+          CREATE TEMP TABLE IF NOT EXISTS tmp_usage_batch (LIKE playground_usage) ON COMMIT DELETE ROWS;
+          DELETE FROM tmp_usage_batch;
+          INSERT INTO tmp_usage_batch
+          SELECT u.* FROM tmp_rollup_keys k JOIN playground_usage u
+            ON u.package_id = k.package_id
+           AND u.created_at >= (k.day::timestamp AT TIME ZONE 'UTC')
+           AND u.created_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC');
+          PERFORM usage_rollup_add_batch();
+
+          DELETE FROM package_user_last_day s
+          USING (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
+          WHERE s.package_id = t.package_id AND s.user_id = t.user_id;
+        \(lastDays)
+          DELETE FROM tmp_usage_batch;
+        END
+        $fn$;
+        """
+    }
+
+    /// Last days of the touched pairs by a join of the pairs with the raw rows (migration 2).
+    static let lastDaysByJoin = """
+          INSERT INTO package_user_last_day
+          SELECT u.package_id, u.user_id, max(utc_day(u.created_at))
+          FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
+          JOIN playground_usage u ON u.package_id = t.package_id AND u.user_id = t.user_id
+          GROUP BY 1, 2
+          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
+        """
+
+    /// Last days of the touched pairs, each from the user's covering index (migration 6).
+    static let lastDaysFromUserIndex = """
+          -- A (package, user) pair's last day: the newest of the user's rows for the package,
+          -- read backwards from the user's covering (user_id, created_at) index. IS NOT DISTINCT
+          -- FROM (equal here: package_id is never null in the pairs) is not indexable, which keeps
+          -- the planner off a BitmapAnd with the package index: 69 ms → 0.3 ms per pair for the
+          -- hottest package of the 5M-row seed.
+          INSERT INTO package_user_last_day
+          SELECT t.package_id, t.user_id, l.last_day
+          FROM (SELECT DISTINCT (e->>'p')::uuid AS package_id, (e->>'u')::uuid AS user_id FROM jsonb_array_elements(users_touched) e) t
+          CROSS JOIN LATERAL (
+            SELECT utc_day(u.created_at) AS last_day FROM playground_usage u
+            WHERE u.user_id = t.user_id AND u.package_id IS NOT DISTINCT FROM t.package_id
+            ORDER BY u.created_at DESC LIMIT 1) l
+          ORDER BY 1, 2
+          ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = excluded.last_day;
+        """
+
+    /// `{name}_insert`, `_update` and `_delete`: statement-level AFTER triggers on `table` with
+    /// their transition tables (`new_rows`, `old_rows`), calling `functions` in that order.
+    static func statementTriggers(_ name: String, on table: String, functions: [String]) -> String {
+        """
+        CREATE TRIGGER \(name)_insert AFTER INSERT ON \(table)
+          REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \(functions[0])();
+        CREATE TRIGGER \(name)_update AFTER UPDATE ON \(table)
+          REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION \(functions[1])();
+        CREATE TRIGGER \(name)_delete AFTER DELETE ON \(table)
+          REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION \(functions[2])();
+        """
+    }
 }
