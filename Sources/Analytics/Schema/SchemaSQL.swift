@@ -153,14 +153,7 @@ enum SchemaSQL {
                                           n.duration_ms, n.tokens_used, n.user_rating)) r
            WHERE package_id IS NOT NULL;
           IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
-          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
-            INTO touched_users
-            FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
-                  UNION ALL
-                  SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
-           WHERE package_id IS NOT NULL;
+        \(touchedUsersOfUpdate)
           PERFORM usage_rollup_recompute(touched_days, touched_users);
           RETURN NULL;
         END
@@ -287,14 +280,7 @@ enum SchemaSQL {
                                           n.duration_ms, n.tokens_used)) r
            WHERE package_id IS NOT NULL;
           IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
-          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
-            INTO touched_users
-            FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
-                  UNION ALL
-                  SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
-           WHERE package_id IS NOT NULL;
+        \(touchedUsersOfUpdate)
           PERFORM usage_rollup_recompute(touched_days, touched_users);
           RETURN NULL;
         END
@@ -519,4 +505,17 @@ enum SchemaSQL {
           REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION \(functions[2])();
         """
     }
+
+    /// In an update trigger: the (package, user) pairs, before and after, of the rows whose
+    /// package, user or day changed, as `touched_users` (migrations 2 and 4).
+    static let touchedUsersOfUpdate = """
+          SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
+            INTO touched_users
+            FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
+                  UNION ALL
+                  SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
+           WHERE package_id IS NOT NULL;
+        """
 }
