@@ -13,6 +13,6 @@ public struct CanonicalUUID: Codable, Sendable, Equatable, Hashable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.uuidString.lowercased())
+        try container.encode(wrappedValue.canonical)
     }
 }

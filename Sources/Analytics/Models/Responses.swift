@@ -176,6 +176,6 @@ public struct IngestResult: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(ids.map { $0.uuidString.lowercased() }, forKey: .ids)
+        try container.encode(ids.map(\.canonical), forKey: .ids)
     }
 }
