@@ -46,12 +46,16 @@ public struct JSONLogHandler: LogHandler {
         appendMember("level", .string(level.rawValue), to: &out)
         appendMember("logger", .string(label), to: &out)
         appendMember("msg", .string(message), to: &out)
-        for key in metadata.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
+        for key in metadata.keys.sorted() where !fixedKeys.contains(key) {
             appendMember(key, metadata[key]!, to: &out)
         }
         out.append(UInt8(ascii: "}"))
         return out
     }
+
+    /// The keys every line starts with; metadata cannot override them.
+    private static let fixedKeys: Set<String> = ["ts", "level", "logger", "msg"]
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Now in UTC as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public static func timestamp() -> String {
@@ -122,7 +126,6 @@ public struct JSONLogHandler: LogHandler {
 
     /// A JSON string literal: quotes, backslashes and control characters escaped.
     static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -131,7 +134,7 @@ public struct JSONLogHandler: LogHandler {
             case 10: out.append(contentsOf: [92, UInt8(ascii: "n")])
             case 13: out.append(contentsOf: [92, UInt8(ascii: "r")])
             case 9: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<32: out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 0xf)]])
+            case 0..<32: out.append(contentsOf: [92, UInt8(ascii: "u"), 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xf)]])
             default: out.append(byte)
             }
         }

@@ -36,9 +36,12 @@ public enum VersionOrder {
 
     /// `items` newest version first; each version is parsed once, not once per comparison.
     public static func sortedNewestFirst<Item>(_ items: [Item], version: (Item) -> String) -> [Item] {
-        items.map { item in (item: item, key: (version(item), parse(version(item)))) }
-            .sorted { newerFirst($0.key, $1.key) }
-            .map(\.item)
+        items.map { item -> (item: Item, key: (text: String, parsed: Parsed?)) in
+            let text = version(item)
+            return (item, (text, parse(text)))
+        }
+        .sorted { newerFirst($0.key, $1.key) }
+        .map(\.item)
     }
 
     private static func newerFirst(_ lhs: (text: String, parsed: Parsed?), _ rhs: (text: String, parsed: Parsed?)) -> Bool {
