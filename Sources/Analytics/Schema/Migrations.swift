@@ -19,6 +19,7 @@ public enum Migrator {
         Migration(version: 5, name: "covering indexes for user and org reads", sql: SchemaSQL.coveringIndexes),
         Migration(version: 6, name: "histogram of last days for distinct users; faster rebuild and recompute", sql: SchemaSQL.lastDayHistogram),
         Migration(version: 7, name: "the insert trigger reads its transition table directly", sql: SchemaSQL.insertTriggerReadsTransitionTable),
+        Migration(version: 8, name: "advisory locks serialize rollup recomputes with other writers", sql: RollupLocksSQL.migration),
     ]
 
     /// Applies the migrations not yet applied; returns the versions applied now.
