@@ -29,18 +29,6 @@ struct HotReadService: Service {
     }
 }
 
-/// Keeps this replica's near cache in step with writes made through other replicas.
-struct InvalidationService: Service {
-    let subscriber: InvalidationSubscriber
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await subscriber.run()
-        } onGracefulShutdown: {
-            subscriber.stop()
-        }
-    }
-}
-
 /// Builds the router: middleware first, then the routes.
 public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequestContext> {
     let config = dependencies.config
@@ -79,11 +67,7 @@ public func buildApplication(_ dependencies: AppDependencies) async throws -> so
         router: router,
         configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
         logger: dependencies.logger)
-    app.addServices(
-        HotReadService(recorder: dependencies.hotReads),
-        InvalidationService(
-            subscriber: InvalidationSubscriber(
-                configuration: dependencies.redis.configuration, near: dependencies.cache.near, logger: dependencies.logger)))
+    app.addServices(HotReadService(recorder: dependencies.hotReads))
     return app
 }
 

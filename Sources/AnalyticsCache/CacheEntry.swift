@@ -1,39 +1,49 @@
 import Foundation
 
-/// What is stored in Redis: the response bytes exactly as served, with the time they were
-/// computed and their strong ETag, so that a hit is one GET and no JSON work.
+/// What is stored in Redis: the response bytes exactly as served, with the time of the
+/// snapshot they were computed from (taken before the computation started), how long the
+/// computation took, and their strong ETag, so that a hit is one GET and no JSON work.
 ///
-/// Layout: `<computedAtMillis> <etag>\n<body>`.
+/// Layout: `<snapshotMillis> <etag> <computeMillis>\n<body>` (the store script reads the
+/// leading number to keep the newest snapshot).
 public struct CacheEntry: Sendable, Equatable {
     public let body: [UInt8]
-    public let computedAt: Date
+    /// Milliseconds since 1970: every write acknowledged before it is in `body`.
+    public let snapshot: Int64
+    public let computeMillis: Int64
     public let etag: String
 
-    public init(body: [UInt8], computedAt: Date) {
-        self.body = body
-        self.computedAt = computedAt
-        self.etag = ETag.strong(body)
+    public init(body: [UInt8], snapshot: Int64, computeMillis: Int64 = 0) {
+        self.init(body: body, snapshot: snapshot, computeMillis: computeMillis, etag: ETag.strong(body))
     }
 
-    init(body: [UInt8], computedAt: Date, etag: String) {
+    public init(body: [UInt8], computedAt: Date) {
+        self.init(body: body, snapshot: CacheClock.snapshot(computedAt))
+    }
+
+    init(body: [UInt8], snapshot: Int64, computeMillis: Int64, etag: String) {
         self.body = body
-        self.computedAt = computedAt
+        self.snapshot = snapshot
+        self.computeMillis = computeMillis
         self.etag = etag
     }
 
+    public var computedAt: Date { Date(timeIntervalSince1970: Double(snapshot) / 1000) }
+
     public var serialized: [UInt8] {
-        var bytes = Array("\(Int64((computedAt.timeIntervalSince1970 * 1000).rounded())) \(etag)\n".utf8)
+        var bytes = Array("\(snapshot) \(etag) \(computeMillis)\n".utf8)
         bytes.append(contentsOf: body)
         return bytes
     }
 
     public init?(serialized bytes: [UInt8]) {
-        guard let newline = bytes.firstIndex(of: 10), let space = bytes[..<newline].firstIndex(of: 32),
-            let millis = Int64(String(decoding: bytes[..<space], as: UTF8.self))
-        else { return nil }
+        guard let newline = bytes.firstIndex(of: 10) else { return nil }
+        let fields = bytes[..<newline].split(separator: 32)
+        guard fields.count >= 2, let snapshot = Int64(String(decoding: fields[0], as: UTF8.self)) else { return nil }
+        let computeMillis = fields.count > 2 ? Int64(String(decoding: fields[2], as: UTF8.self)) ?? 0 : 0
         self.init(
-            body: Array(bytes[(newline + 1)...]), computedAt: Date(timeIntervalSince1970: Double(millis) / 1000),
-            etag: String(decoding: bytes[(space + 1)..<newline], as: UTF8.self))
+            body: Array(bytes[(newline + 1)...]), snapshot: snapshot, computeMillis: computeMillis,
+            etag: String(decoding: fields[1], as: UTF8.self))
     }
 
     public func age(now: Date) -> TimeInterval { now.timeIntervalSince(computedAt) }

@@ -33,14 +33,16 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// The lock that lets one replica compute a missing entry.
     public var lockKey: String { "\(Self.prefix)lock:\(endpoint.rawValue):\(entityId):\(days)" }
 
-    /// `{endpoint}:{entityId}`: what a write invalidates (every `days` variant of it).
+    /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it).
     public var entity: String { "\(endpoint.rawValue):\(entityId)" }
 
     /// The entry keys of an entity start with this.
     public static func prefix(ofEntity entity: String) -> String { "\(Self.prefix)\(entity):" }
 
-    /// The set of `days` variants cached for an entity (so a write deletes only those).
-    public static func variants(ofEntity entity: String) -> String { "\(Self.prefix)variants:\(entity)" }
+    /// The time (ms) of the newest write to an entity: entries whose snapshot is older miss it.
+    public static func writtenKey(ofEntity entity: String) -> String { "\(Self.prefix)written:\(entity)" }
+
+    public var writtenKey: String { Self.writtenKey(ofEntity: entity) }
 
     /// The entities fed by the usage rows of a write.
     public static func entities(_ affected: AffectedEntities) -> [String] {

@@ -1,13 +1,11 @@
 import Foundation
-import Logging
-import NIOPosix
-import Redis
 import Synchronization
 
-/// A small in-process copy of the hottest fresh entries, kept for at most `ttl` (1 s by
-/// default) and never past the entry's own TTL, so the hottest keys skip the Redis round
-/// trip. Writes remove the keys they feed here at once and, through Redis pub/sub, in every
-/// other replica (`InvalidationSubscriber`).
+/// A small in-process copy of the hottest fresh shared entries, kept for at most `ttl` (1 s
+/// by default, never more than `CACHE_PUBLIC_LAG_S`) and never past the entry's own
+/// freshness, so the hottest keys skip the Redis round trip. No other replica needs to be
+/// told of writes: shared answers may lag a write by `CACHE_PUBLIC_LAG_S`, and a user's own
+/// answers are never kept here.
 public final class NearCache: Sendable {
     private struct Item {
         let entry: CacheEntry
@@ -62,56 +60,4 @@ public final class NearCache: Sendable {
     }
 
     public func removeAll() { items.withLock { $0.removeAll() } }
-
-    /// The pub/sub channel on which invalidated keys are announced.
-    public static let channel = "analytics:v1:invalidate"
-}
-
-/// Listens on the invalidation channel on a dedicated connection and thread, and removes
-/// the announced keys from this replica's near cache. Whenever the subscription is
-/// (re)established the near cache is emptied: announcements may have been missed meanwhile.
-public final class InvalidationSubscriber: Sendable {
-    let configuration: RedisConfiguration
-    let near: NearCache
-    let logger: Logger
-    private let stopped = Atomic<Bool>(false)
-    private let thread: NIOThreadPool
-
-    public init(configuration: RedisConfiguration, near: NearCache, logger: Logger) {
-        var configuration = configuration
-        configuration.commandTimeout = .seconds(2)
-        self.configuration = configuration
-        self.near = near
-        self.logger = logger
-        self.thread = NIOThreadPool(numberOfThreads: 1)
-    }
-
-    /// Runs until `stop()`; blocking reads happen on the subscriber's own thread.
-    public func run() async {
-        guard near.isEnabled else { return }
-        thread.start()
-        defer { Task { [thread] in try? await thread.shutdownGracefully() } }
-        _ = try? await thread.runIfActive { [self] in
-            while !stopped.load(ordering: .relaxed) {
-                do {
-                    let connection = try RedisConnection(configuration: configuration)
-                    defer { connection.close() }
-                    _ = try connection.pipeline([[Array("SUBSCRIBE".utf8), Array(NearCache.channel.utf8)]])
-                    near.removeAll()
-                    while !stopped.load(ordering: .relaxed) {
-                        let message = try connection.readReply()
-                        if let parts = message.array, parts.count == 3, parts[0].string == "message", let entities = parts[2].string {
-                            near.remove(entities: entities.split(separator: " ").map(String.init))
-                        }
-                    }
-                } catch {
-                    // A read timeout (no traffic) or a lost connection: resubscribe.
-                    near.removeAll()
-                    if !stopped.load(ordering: .relaxed) { usleep(100_000) }
-                }
-            }
-        }
-    }
-
-    public func stop() { stopped.store(true, ordering: .relaxed) }
 }

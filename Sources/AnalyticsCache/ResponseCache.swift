@@ -15,7 +15,7 @@ public enum CacheStatus: String, Sendable, CaseIterable {
     case bypass = "BYPASS"
 }
 
-/// How long entries live. Physical expiry in Redis is `ttl + staleGrace + outageRetention`:
+/// How long entries live. Physical expiry in the store is `ttl + staleGrace + outageRetention`:
 /// the extra time keeps a copy to serve while Postgres is down.
 public struct CachePolicy: Sendable {
     public var packageTTL: Int
@@ -24,9 +24,12 @@ public struct CachePolicy: Sendable {
     public var trendingTTL: Int
     public var staleGrace: Int
     public var outageRetention: Int
+    /// `CACHE_PUBLIC_LAG_S`: how long a write may take to show in shared answers
+    /// (package, badges, trending, org views). A user's own answer shows it at once.
+    public var publicLag: Int = 10
     public var lockTTL: Duration
     public var lockWait: Duration
-    /// In-process near cache lifetime (0 disables it).
+    /// In-process near cache lifetime (0 disables it); never longer than `publicLag`.
     public var nearTTL: Duration = .seconds(1)
 
     public init(
@@ -51,6 +54,20 @@ public struct CachePolicy: Sendable {
         case .trending: return trendingTTL
         }
     }
+
+    /// How long a write may take to show: 0 for a user's own answer (read-your-writes).
+    public func lag(_ endpoint: CachedEndpoint) -> Int { endpoint == .user ? 0 : publicLag }
+
+    public func freshness(_ endpoint: CachedEndpoint) -> Freshness { Freshness(ttl: ttl(endpoint), lag: lag(endpoint), grace: staleGrace) }
+
+    /// How long the store keeps an entry.
+    public func expiry(_ endpoint: CachedEndpoint) -> Duration { .seconds(ttl(endpoint) + staleGrace + outageRetention) }
+
+    /// Write marks outlive every entry they judge.
+    public var markExpiry: Duration { CachedEndpoint.allCases.map(expiry).max() ?? .seconds(3600) }
+
+    /// The near cache keeps an entry at most this long (it is never checked against marks).
+    var nearLifetime: Duration { min(nearTTL, .seconds(publicLag)) }
 }
 
 /// A cached answer and how it was obtained.
@@ -58,39 +75,53 @@ public struct CachedResponse: Sendable {
     public let entry: CacheEntry
     public let status: CacheStatus
     public let ttl: Int
+    /// Until when (ms since 1970) the answer is fresh; 0 when stale.
+    public let freshUntil: Int64
 
-    /// Seconds a shared cache may keep it: what is left of the TTL (0 when stale).
+    public init(entry: CacheEntry, status: CacheStatus, ttl: Int, freshUntil: Int64) {
+        self.entry = entry
+        self.status = status
+        self.ttl = ttl
+        self.freshUntil = freshUntil
+    }
+
+    /// Seconds a shared cache may keep it: what is left of its freshness (0 when stale).
     public func maxAge(now: Date = Date()) -> Int {
-        max(0, min(ttl, ttl - Int(entry.age(now: now).rounded(.up))))
+        max(0, min(ttl, Int((freshUntil - CacheClock.snapshot(now)) / 1000)))
     }
 }
 
-/// The Redis cache in front of the queries: one GET on a hit; single-flight computation
-/// (in-process, and across replicas through a Redis lock with a token-checked release);
-/// stale-while-revalidate; stale copies served while Postgres is down; a circuit breaker
-/// that answers from Postgres (`BYPASS`) while Redis is down or slow.
+/// The cache in front of the queries: one store lookup on a hit; single-flight computation
+/// (in-process, and across replicas through a store lock); the freshness rule of
+/// `Freshness` (writes mark entities instead of deleting entries; a store never replaces a
+/// newer snapshot); stale-while-revalidate and probabilistic early refresh; stale copies
+/// served while Postgres is down; a circuit breaker that answers from Postgres (`BYPASS`)
+/// while the store is down or slow.
 public final class ResponseCache: Sendable {
-    public let redis: RedisClient
+    public let store: any CacheStore
     public let breaker: CircuitBreaker
     public let policy: CachePolicy
     public let near: NearCache
     private let flights = SingleFlight<CacheKey, CacheEntry>()
+    /// Background refreshes (stale, pending write, early expiry, the worker) fly apart from
+    /// reads: a reader never waits on a refresh that may step aside for another replica.
+    private let refreshes = SingleFlight<CacheKey, CacheEntry?>()
     private let logger: Logger
     private let results: [String: Counter]
     private let computations: Counter
     private let singleFlightWaits: Counter
-    private let redisErrors: Counter
+    private let storeErrors: Counter
     private let computed = Atomic<Int>(0)
 
     /// How many times this process computed an entry from Postgres (for single-flight checks).
     public var computationCount: Int { computed.load(ordering: .relaxed) }
 
-    public init(redis: RedisClient, breaker: CircuitBreaker, policy: CachePolicy, logger: Logger) {
-        self.redis = redis
+    public init(store: any CacheStore, breaker: CircuitBreaker, policy: CachePolicy, logger: Logger) {
+        self.store = store
         self.breaker = breaker
         self.policy = policy
         self.logger = logger
-        self.near = NearCache(ttl: policy.nearTTL)
+        self.near = NearCache(ttl: policy.nearLifetime)
         var results: [String: Counter] = [:]
         for endpoint in CachedEndpoint.allCases {
             for status in CacheStatus.allCases {
@@ -101,176 +132,194 @@ public final class ResponseCache: Sendable {
         self.results = results
         self.computations = Counter(label: "prpm_cache_computations_total")
         self.singleFlightWaits = Counter(label: "prpm_cache_single_flight_waits_total")
-        self.redisErrors = Counter(label: "prpm_redis_errors_total")
+        self.storeErrors = Counter(label: "prpm_redis_errors_total")
     }
 
-    /// The answer for `key`: from Redis when fresh, else computed once by `compute`.
+    /// The answer for `key`: from the store when fresh, else computed once by `compute`.
     public func read(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CachedResponse {
         let ttl = policy.ttl(key.endpoint)
         let name = key.description
-        if let entry = near.get(name) { return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl)) }
-        let stored = await redisGet(key)
-        let redisUp = stored != nil
-        let now = Date()
-        if let entry = stored ?? nil {
-            let age = entry.age(now: now)
-            if age < Double(ttl) {
-                near.put(name, entry, remaining: Double(ttl) - age)
-                return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl))
-            }
-            if age < Double(ttl + policy.staleGrace) {
+        if let entry = near.get(name) {
+            return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl, freshUntil: entry.snapshot + Int64(ttl) * 1000))
+        }
+        let found = await guarded("get") { try await store.lookup(key) }
+        if let found, let entry = found.entry {
+            let now = CacheClock.snapshot()
+            let early = Freshness.earlyRefreshMillis(computeMillis: entry.computeMillis)
+            switch policy.freshness(key.endpoint).verdict(snapshot: entry.snapshot, written: found.written, now: now, earlyRefreshMillis: early) {
+            case .fresh(let freshUntil, let refreshSoon):
+                if refreshSoon {
+                    refreshInBackground(key, compute: compute)
+                } else if key.endpoint != .user {
+                    near.put(name, entry, remaining: Double(freshUntil - now) / 1000)
+                }
+                return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl, freshUntil: freshUntil))
+            case .stale:
                 refreshInBackground(key, compute: compute)
-                return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl))
+                return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl, freshUntil: 0))
+            case .unusable:
+                break
             }
         }
         do {
             let (entry, leader) = try await flights.run(key) { [self] in
-                try await computeAndStore(key, ttl: ttl, useRedis: redisUp, waitForOtherReplica: true, compute: compute)
+                try await computeAndStore(key, storeUp: found != nil, compute: compute)
             }
             if !leader { singleFlightWaits.increment() }
-            if redisUp { near.put(name, entry, remaining: Double(ttl) - entry.age(now: Date())) }
-            return record(key, CachedResponse(entry: entry, status: redisUp ? .miss : .bypass, ttl: ttl))
+            let freshUntil = entry.snapshot + Int64(ttl) * 1000
+            return record(key, CachedResponse(entry: entry, status: found != nil ? .miss : .bypass, ttl: ttl, freshUntil: freshUntil))
         } catch  where Self.isDatabaseOutage(error) {
-            if let entry = stored ?? nil {
+            if let entry = found?.entry {
                 logger.warning("serving stale entry: database unavailable", metadata: ["key": "\(key)", "error": "\(error)"])
-                return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl))
+                return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl, freshUntil: 0))
             }
             throw AnalyticsError.databaseUnavailable(String(describing: error))
         }
     }
 
-    /// Deletes the entries fed by changed usage rows (every `days` variant). Best effort:
-    /// when Redis is down the entries expire by their TTL.
-    public func invalidate(_ affected: AffectedEntities) async {
-        let entities = CacheKey.entities(affected)
-        near.remove(entities: entities)
-        guard !entities.isEmpty, breaker.allowRequest() else { return }
-        do {
-            // Delete the cached `days` variants of each entity (one script), and tell the other
-            // replicas to drop their near copies.
-            let variantSets = entities.map(CacheKey.variants(ofEntity:))
-            let prefixes = entities.map(CacheKey.prefix(ofEntity:))
-            _ = try await redis.pipeline([
-                ["EVAL", RedisScripts.deleteVariants, String(variantSets.count)] + variantSets + prefixes,
-                ["PUBLISH", NearCache.channel, entities.joined(separator: " ")],
-            ])
-            breaker.recordSuccess()
-        } catch {
-            redisFailed(error, "invalidate")
-        }
+    /// Records a write through the API to the entities its rows feed. Nothing is deleted:
+    /// entries whose snapshot is older than the mark stop being fresh after the entity's lag
+    /// (at once for the users' own answers). Best effort: when the store is down the
+    /// entries expire by their TTL.
+    public func recordWrite(_ affected: AffectedEntities) async {
+        await markWritten(CacheKey.entities(affected))
     }
 
-    /// Deletes the cached trending tables (after the worker computed new trends).
-    public func invalidateTrending(limits: ClosedRange<Int> = 1...100) async {
-        let keys = limits.map { CacheKey(endpoint: .trending, entity: "all", days: $0).description }
-        near.remove(entities: ["trending:all"])
-        guard breaker.allowRequest() else { return }
-        do {
-            _ = try await redis.pipeline([["DEL"] + keys, ["PUBLISH", NearCache.channel, "trending:all"]])
-            breaker.recordSuccess()
-        } catch {
-            redisFailed(error, "invalidate")
-        }
+    /// The worker computed new trends: cached trending tables are refreshed within the lag.
+    public func recordTrendsComputed() async {
+        await markWritten([CacheKey(endpoint: .trending, entity: "all", days: 0).entity])
     }
 
-    /// Computes the entry and stores it; used by the worker's refresh-ahead too.
-    public func refresh(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
-        try await flights.run(key) { [self] in
-            try await computeAndStore(key, ttl: policy.ttl(key.endpoint), useRedis: true, waitForOtherReplica: false, compute: compute)
+    /// Computes the entry and stores it. A background refresh (`stepAside`) leaves the key to
+    /// the replica that holds its lock (then nil); the worker's refresh-ahead computes anyway
+    /// (the lock's holder may have died), and the store keeps whichever snapshot is newer.
+    @discardableResult
+    public func refresh(_ key: CacheKey, stepAside: Bool = false, compute: @escaping @Sendable () async throws -> [UInt8]) async throws
+        -> CacheEntry?
+    {
+        try await refreshes.run(key) { [self] in
+            let token = Self.lockToken()
+            if await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) == true {
+                return try await computeStoreAndUnlock(key, token: token, compute: compute)
+            }
+            return stepAside ? nil : try await computeAndStoreWithoutLock(key, compute: compute)
         }.value
     }
 
     // MARK: - Internals
 
-    /// nil: Redis unusable (breaker open or error); .some(nil): no entry; .some(entry).
-    private func redisGet(_ key: CacheKey) async -> CacheEntry?? {
-        guard breaker.allowRequest() else { return nil }
-        do {
-            let reply = try await redis.command(bytes: [Array("GET".utf8), Array(key.description.utf8)])
-            breaker.recordSuccess()
-            guard let bytes = reply.bytes, !reply.isNull else { return .some(nil) }
-            return .some(CacheEntry(serialized: bytes))
-        } catch {
-            redisFailed(error, "get")
-            return nil
-        }
+    private func markWritten(_ entities: [String]) async {
+        guard !entities.isEmpty else { return }
+        near.remove(entities: entities)
+        let at = CacheClock.mark()
+        _ = await guarded("mark") { try await store.markWritten(entities, at: at, expiry: policy.markExpiry) }
     }
 
     private func refreshInBackground(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) {
-        guard !flights.isRunning(key) else { return }
+        guard !refreshes.isRunning(key) else { return }
         Task { [self] in
             do {
-                _ = try await refresh(key, compute: compute)
+                try await refresh(key, stepAside: true, compute: compute)
             } catch {
                 logger.warning("background refresh failed", metadata: ["key": "\(key)", "error": "\(error)"])
             }
         }
     }
 
-    private func computeAndStore(
-        _ key: CacheKey, ttl: Int, useRedis: Bool, waitForOtherReplica: Bool, compute: @escaping @Sendable () async throws -> [UInt8]
-    ) async throws -> CacheEntry {
-        guard useRedis, breaker.allowRequest() else { return try await computeEntry(compute) }
-        let token = UUID().uuidString
-        let acquired: Bool
-        do {
-            let reply = try await redis.command(
-                ["SET", key.lockKey, token, "NX", "PX", String(policy.lockTTL.components.seconds * 1000)])
-            acquired = reply == .status("OK")
-            breaker.recordSuccess()
-        } catch {
-            redisFailed(error, "lock")
+    /// A miss: compute under the cross-replica lock, or wait briefly for the replica that holds it.
+    private func computeAndStore(_ key: CacheKey, storeUp: Bool, compute: @escaping @Sendable () async throws -> [UInt8]) async throws
+        -> CacheEntry
+    {
+        guard storeUp, breaker.allowRequest() else { return try await computeEntry(compute) }
+        let token = Self.lockToken()
+        guard let acquired = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) else {
             return try await computeEntry(compute)
         }
-        if !acquired {
-            if let entry = await waitForOther(key, ttl: ttl, enabled: waitForOtherReplica) { return entry }
-        } else if waitForOtherReplica, let stored = await redisGet(key) ?? nil, stored.age(now: Date()) < Double(ttl) {
-            // Another flight stored a fresh entry between our GET and our lock: use it.
-            _ = try? await redis.command(bytes: RedisScripts.releaseLock(key: key.lockKey, token: token))
-            return stored
+        if acquired {
+            // Another flight may have stored a usable entry between our lookup and our lock.
+            if let entry = await usableEntry(key) {
+                _ = await guarded("unlock") { try await store.unlock(key, token: token) }
+                return entry
+            }
+            return try await computeStoreAndUnlock(key, token: token, compute: compute)
         }
+        if let entry = await waitForOther(key) { return entry }
+        return try await computeAndStoreWithoutLock(key, compute: compute)
+    }
+
+    private func computeAndStoreWithoutLock(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
         let entry = try await computeEntry(compute)
-        let expiry = (ttl + policy.staleGrace + policy.outageRetention) * 1000
-        do {
-            let variants = Array(CacheKey.variants(ofEntity: key.entity).utf8)
-            _ = try await redis.pipeline(bytes: [
-                [Array("SET".utf8), Array(key.description.utf8), entry.serialized, Array("PX".utf8), Array(String(expiry).utf8)],
-                [Array("SADD".utf8), variants, Array(String(key.days).utf8)],
-                [Array("PEXPIRE".utf8), variants, Array(String(expiry).utf8)],
-                acquired ? RedisScripts.releaseLock(key: key.lockKey, token: token) : [Array("PING".utf8)],
-            ])
-            breaker.recordSuccess()
-        } catch {
-            redisFailed(error, "set")
-        }
+        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint)) }
         return entry
     }
 
+    private func computeStoreAndUnlock(_ key: CacheKey, token: String, compute: @escaping @Sendable () async throws -> [UInt8]) async throws
+        -> CacheEntry
+    {
+        let entry: CacheEntry
+        do {
+            entry = try await computeEntry(compute)
+        } catch {
+            _ = await guarded("unlock") { try await store.unlock(key, token: token) }
+            throw error
+        }
+        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint)) }
+        _ = await guarded("unlock") { try await store.unlock(key, token: token) }
+        return entry
+    }
+
+    /// The stored entry when it may be served as fresh now.
+    private func usableEntry(_ key: CacheKey) async -> CacheEntry? {
+        guard let found = await guarded("get", { try await store.lookup(key) }), let entry = found.entry else { return nil }
+        let verdict = policy.freshness(key.endpoint).verdict(snapshot: entry.snapshot, written: found.written, now: CacheClock.snapshot())
+        if case .fresh = verdict { return entry }
+        return nil
+    }
+
     /// Another replica holds the lock: poll for its fresh entry for up to `lockWait`.
-    private func waitForOther(_ key: CacheKey, ttl: Int, enabled: Bool) async -> CacheEntry? {
-        guard enabled else { return nil }
+    private func waitForOther(_ key: CacheKey) async -> CacheEntry? {
         singleFlightWaits.increment()
         let deadline = ContinuousClock.now + policy.lockWait
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
-            guard let stored = await redisGet(key) else { return nil }
-            if let entry = stored, entry.age(now: Date()) < Double(ttl) { return entry }
+            guard breaker.allowRequest() else { return nil }
+            if let entry = await usableEntry(key) { return entry }
         }
         return nil
     }
 
+    /// The snapshot time is taken before the computation starts: every write acknowledged
+    /// before it is in the answer.
     private func computeEntry(_ compute: @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
         computations.increment()
         computed.add(1, ordering: .relaxed)
-        return CacheEntry(body: try await compute(), computedAt: Date())
+        let snapshot = CacheClock.snapshot()
+        let started = ContinuousClock.now
+        let body = try await compute()
+        return CacheEntry(body: body, snapshot: snapshot, computeMillis: (ContinuousClock.now - started).milliseconds)
     }
+
+    private static func lockToken() -> String { UUID().uuidString }
 
     private func record(_ key: CacheKey, _ response: CachedResponse) -> CachedResponse {
         results["\(key.endpoint.rawValue)|\(response.status.rawValue)"]?.increment()
         return response
     }
 
-    private func redisFailed(_ error: any Error, _ operation: String) {
+    /// Runs one store call behind the circuit breaker; nil when the breaker is open or the call failed.
+    private func guarded<T: Sendable>(_ operation: String, _ body: () async throws -> T) async -> T? {
+        guard breaker.allowRequest() else { return nil }
+        do {
+            let value = try await body()
+            breaker.recordSuccess()
+            return value
+        } catch {
+            storeFailed(error, operation)
+            return nil
+        }
+    }
+
+    private func storeFailed(_ error: any Error, _ operation: String) {
         // Every pooled connection busy is local congestion, not a sick Redis: that request goes
         // without Redis, but the breaker does not open (it would send all reads to Postgres
         // exactly when the process is busiest).
@@ -279,8 +328,8 @@ public final class ResponseCache: Sendable {
         } else {
             breaker.recordFailure()
         }
-        redisErrors.increment()
-        logger.debug("redis call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
+        storeErrors.increment()
+        logger.debug("cache store call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
     }
 
     /// Postgres unreachable, restarting, or too slow: what a stale copy can stand in for.
@@ -291,28 +340,5 @@ public final class ResponseCache: Sendable {
         case AnalyticsError.databaseUnavailable: return true
         default: return false
         }
-    }
-}
-
-/// Lua scripts run by EVAL.
-public enum RedisScripts {
-    /// Deletes a lock only when it still holds our token.
-    public static let compareAndDelete = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
-        """
-
-    /// KEYS: variant sets; ARGV: the matching entry-key prefixes. Deletes every cached
-    /// `days` variant listed in each set, then the set.
-    public static let deleteVariants = """
-        local n = 0
-        for i, set in ipairs(KEYS) do
-          for _, days in ipairs(redis.call('SMEMBERS', set)) do n = n + redis.call('DEL', ARGV[i] .. days) end
-          redis.call('DEL', set)
-        end
-        return n
-        """
-
-    static func releaseLock(key: String, token: String) -> [[UInt8]] {
-        [Array("EVAL".utf8), Array(compareAndDelete.utf8), Array("1".utf8), Array(key.utf8), Array(token.utf8)]
     }
 }

@@ -59,7 +59,7 @@ struct Jobs: Sendable {
                 try c.query("DELETE FROM package_trends WHERE computed_at < $1::timestamptz", [computedAt])
             }
         }
-        await deps.cache.invalidateTrending()
+        await deps.cache.recordTrendsComputed()
         return ids.count
     }
 

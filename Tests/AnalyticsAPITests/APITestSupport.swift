@@ -33,6 +33,9 @@ actor SharedApp {
         config.redisTimeoutMs = 50
         // Tests see Redis' own behaviour; the near cache has its own tests.
         config.cache.nearTTL = .zero
+        // Writes show in shared answers on the next read here (CACHE_PUBLIC_LAG_S=0), so
+        // tests of other features can read their own writes; the lag has its own tests.
+        config.cache.publicLag = 0
         return config
     }
 }

@@ -105,7 +105,9 @@ struct RollupConcurrencyTests {
         _ = try await rating.value
         a.close()
         b.close()
-        #expect(try await f.scalar("SELECT sum(rating_sum) || '/' || sum(rating_count) FROM package_daily_stats WHERE package_id = $1", [package.id]) == "4/1")
+        #expect(
+            try await f.scalar("SELECT sum(rating_sum) || '/' || sum(rating_count) FROM package_daily_stats WHERE package_id = $1", [package.id])
+                == "4/1")
         #expect(try await Self.drift(f, package.id) == 0)
     }
 
@@ -137,46 +139,46 @@ struct RollupConcurrencyTests {
                         for step in 0..<25 {
                             let user = userIds[(worker + step) % userIds.count]
                             do {
-                            switch Int.random(in: 0..<5, using: &generator) {
-                            case 0:
-                                try connection.query(
-                                    """
-                                    INSERT INTO playground_usage (user_id, package_id, package_version, model, tokens_used, duration_ms, created_at)
-                                    SELECT $1, $2, '1.0.0', 'gpt-4o', 10, 100 + g, date_trunc('day', now()) - (g % 2) * interval '1 day'
-                                    FROM generate_series(1, 5) g
-                                    """, [user, packageId])
-                            case 1:
-                                try connection.query(
-                                    """
-                                    UPDATE playground_usage SET user_rating = 1 + (random() * 4)::int
-                                    WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
-                                    """, [packageId])
-                            case 2:
-                                try connection.query(
-                                    """
-                                    DELETE FROM playground_usage
-                                    WHERE id IN (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 2)
-                                    """, [packageId])
-                            case 3:
-                                try connection.query(
-                                    """
-                                    UPDATE playground_usage SET error_occurred = NOT coalesce(error_occurred, false), model = 'gpt-4o-mini'
-                                    WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
-                                    """, [packageId])
-                            default:
-                                try connection.transaction { connection in
+                                switch Int.random(in: 0..<5, using: &generator) {
+                                case 0:
                                     try connection.query(
                                         """
-                                        INSERT INTO playground_usage (user_id, package_id, model, tokens_used, duration_ms, user_rating, created_at)
-                                        VALUES ($1, $2, 'claude-3-haiku-20240307', 20, 300, 5, date_trunc('day', now()))
+                                        INSERT INTO playground_usage (user_id, package_id, package_version, model, tokens_used, duration_ms, created_at)
+                                        SELECT $1, $2, '1.0.0', 'gpt-4o', 10, 100 + g, date_trunc('day', now()) - (g % 2) * interval '1 day'
+                                        FROM generate_series(1, 5) g
                                         """, [user, packageId])
+                                case 1:
+                                    try connection.query(
+                                        """
+                                        UPDATE playground_usage SET user_rating = 1 + (random() * 4)::int
+                                        WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
+                                        """, [packageId])
+                                case 2:
                                     try connection.query(
                                         """
                                         DELETE FROM playground_usage
+                                        WHERE id IN (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 2)
+                                        """, [packageId])
+                                case 3:
+                                    try connection.query(
+                                        """
+                                        UPDATE playground_usage SET error_occurred = NOT coalesce(error_occurred, false), model = 'gpt-4o-mini'
                                         WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
                                         """, [packageId])
+                                default:
+                                    try connection.transaction { connection in
+                                        try connection.query(
+                                            """
+                                            INSERT INTO playground_usage (user_id, package_id, model, tokens_used, duration_ms, user_rating, created_at)
+                                            VALUES ($1, $2, 'claude-3-haiku-20240307', 20, 300, 5, date_trunc('day', now()))
+                                            """, [user, packageId])
+                                        try connection.query(
+                                            """
+                                            DELETE FROM playground_usage
+                                            WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
+                                            """, [packageId])
+                                    }
                                 }
-                            }
                             } catch let error as PostgresError where error.sqlState == "40P01" {
                                 // A deadlock aborts one whole transaction: nothing half-applied to check.
                                 if connection.isUsable { try? connection.execute("ROLLBACK") }

@@ -47,6 +47,7 @@ public struct AppConfig: Sendable {
         if let value = int("CACHE_TTL_TRENDING_S") { cache.trendingTTL = value }
         if let value = int("CACHE_STALE_GRACE_S") { cache.staleGrace = value }
         if let value = int("CACHE_OUTAGE_RETENTION_S") { cache.outageRetention = value }
+        if let value = int("CACHE_PUBLIC_LAG_S") { cache.publicLag = value }
         if let value = int("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
         if let value = int("MAX_BODY_BYTES") { maxBodyBytes = value }
         if let value = int("MAX_INGEST_BODY_BYTES") { maxIngestBodyBytes = value }

@@ -3,8 +3,9 @@ import AnalyticsCache
 import Foundation
 import Hummingbird
 
-/// POST feedback (authenticated) and usage ingestion (ingest token). Both invalidate the
-/// cache entries their rows feed before answering (read-your-writes).
+/// POST feedback (authenticated) and usage ingestion (ingest token). Both mark the entities
+/// their rows feed before answering: the writers' own `user/me` shows the write on the next
+/// read, shared answers within `CACHE_PUBLIC_LAG_S`.
 struct WriteController<Context: RequestContext> {
     let queries: AnalyticsQueries
     let cache: ResponseCache
@@ -25,7 +26,7 @@ struct WriteController<Context: RequestContext> {
         let input = try FeedbackInput.parse(try await request.jsonBody(limit: maxBodyBytes))
         let result = try await deadline.run { [queries, cache] in
             let (result, affected) = try await queries.submitFeedback(input, userId: userId)
-            await cache.invalidate(affected)
+            await cache.recordWrite(affected)
             return result
         }
         return try Responses.json(result)
@@ -39,7 +40,7 @@ struct WriteController<Context: RequestContext> {
         let events = try UsageBatch.parse(try await request.jsonBody(limit: maxIngestBodyBytes))
         let ids = try await deadline.run { [queries, cache] in
             let (ids, affected) = try await queries.ingest(events)
-            await cache.invalidate(affected)
+            await cache.recordWrite(affected)
             return ids
         }
         return try Responses.json(IngestResult(ids: ids), status: .created)

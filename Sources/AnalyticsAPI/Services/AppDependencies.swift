@@ -56,7 +56,7 @@ public final class AppDependencies: Sendable {
             logger.warning("redis circuit breaker changed state", metadata: ["state": "\(newState.rawValue)"])
         }
         queries = AnalyticsQueries(postgres: postgres)
-        cache = ResponseCache(redis: redis, breaker: breaker, policy: config.cache, logger: logger)
+        cache = ResponseCache(store: RedisCacheStore(redis: redis), breaker: breaker, policy: config.cache, logger: logger)
         hotReads = HotReadRecorder(redis: redis, breaker: breaker, logger: logger)
     }
 

@@ -1,0 +1,172 @@
+import Foundation
+import Redis
+import Synchronization
+
+/// What one lookup finds: the stored entry, and the newest write mark of its entity.
+public struct StoredLookup: Sendable, Equatable {
+    public var entry: CacheEntry?
+    /// Milliseconds since 1970 of the newest write to the entity (nil: none recorded).
+    public var written: Int64?
+
+    public init(entry: CacheEntry?, written: Int64?) {
+        self.entry = entry
+        self.written = written
+    }
+}
+
+/// Where cached answers, write marks and computation locks live. `RedisCacheStore` in
+/// production, `InMemoryCacheStore` for unit tests of the cache policy. Every call may throw
+/// when the store is unreachable; the cache decides what that means (circuit breaker).
+public protocol CacheStore: Sendable {
+    /// The entry of `key` and the write mark of its entity, in one round trip.
+    func lookup(_ key: CacheKey) async throws -> StoredLookup
+    /// Stores `entry` unless an entry with a newer snapshot is already there (a slow
+    /// computation never replaces a newer answer). Returns whether it stored.
+    @discardableResult
+    func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool
+    /// Records a write to `entities` (`package:<uuid>` …) at `at`; a mark never moves back.
+    func markWritten(_ entities: [String], at: Int64, expiry: Duration) async throws
+    /// Takes the cross-replica computation lock of `key`; false when another holder has it.
+    func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool
+    /// Releases the lock only if it still holds `token`.
+    func unlock(_ key: CacheKey, token: String) async throws
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}
+
+/// The Redis implementation: a lookup is one `MGET` (entry + mark); stores and marks are Lua
+/// scripts, so their check-and-set is atomic.
+public struct RedisCacheStore: CacheStore {
+    public let redis: RedisClient
+
+    public init(redis: RedisClient) { self.redis = redis }
+
+    public func lookup(_ key: CacheKey) async throws -> StoredLookup {
+        let reply = try await redis.command(bytes: [Array("MGET".utf8), Array(key.description.utf8), Array(key.writtenKey.utf8)])
+        let values = reply.array ?? []
+        let entry = values.first?.bytes.flatMap(CacheEntry.init(serialized:))
+        let written = values.count > 1 ? values[1].string.flatMap { Int64($0) } : nil
+        return StoredLookup(entry: entry, written: written)
+    }
+
+    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool {
+        let reply = try await redis.command(bytes: [
+            Array("EVAL".utf8), Array(Scripts.storeIfNewer.utf8), Array("1".utf8), Array(key.description.utf8),
+            entry.serialized, Array(String(entry.snapshot).utf8), Array(String(expiry.milliseconds).utf8),
+        ])
+        return reply.int == 1
+    }
+
+    public func markWritten(_ entities: [String], at: Int64, expiry: Duration) async throws {
+        guard !entities.isEmpty else { return }
+        _ = try await redis.command(
+            ["EVAL", Scripts.markWritten, String(entities.count)] + entities.map(CacheKey.writtenKey(ofEntity:))
+                + [String(at), String(expiry.milliseconds)])
+    }
+
+    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool {
+        try await redis.command(["SET", key.lockKey, token, "NX", "PX", String(ttl.milliseconds)]) == .status("OK")
+    }
+
+    public func unlock(_ key: CacheKey, token: String) async throws {
+        _ = try await redis.command(["EVAL", Scripts.compareAndDelete, "1", key.lockKey, token])
+    }
+
+    /// The Lua scripts (run by EVAL; Redis caches them by digest).
+    public enum Scripts {
+        /// KEYS[1] entry; ARGV: serialized entry, its snapshot, expiry in ms. Keeps the newer snapshot.
+        public static let storeIfNewer = """
+            local old = redis.call('GET', KEYS[1])
+            if old then
+              local snapshot = tonumber(string.match(old, '^(%d+)'))
+              if snapshot and snapshot > tonumber(ARGV[2]) then return 0 end
+            end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+            return 1
+            """
+
+        /// KEYS: write marks; ARGV: time in ms, expiry in ms. A mark only moves forward.
+        public static let markWritten = """
+            for _, key in ipairs(KEYS) do
+              local old = tonumber(redis.call('GET', key) or '0')
+              if old < tonumber(ARGV[1]) then redis.call('SET', key, ARGV[1], 'PX', ARGV[2]) else redis.call('PEXPIRE', key, ARGV[2]) end
+            end
+            return #KEYS
+            """
+
+        /// Deletes a lock only when it still holds our token.
+        public static let compareAndDelete = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end
+            """
+    }
+}
+
+/// An in-process store with the same semantics, for unit tests of the cache policy without
+/// servers. `failing` makes every call throw, like an unreachable Redis.
+public final class InMemoryCacheStore: CacheStore {
+    public struct Unavailable: Error {}
+
+    private struct State {
+        var entries: [String: CacheEntry] = [:]
+        var marks: [String: Int64] = [:]
+        var locks: [String: String] = [:]
+        var stores = 0
+    }
+
+    private let state = Mutex(State())
+    private let failingFlag = Atomic<Bool>(false)
+
+    public init() {}
+
+    public var failing: Bool {
+        get { failingFlag.load(ordering: .relaxed) }
+        set { failingFlag.store(newValue, ordering: .relaxed) }
+    }
+
+    /// How many stores succeeded.
+    public var storeCount: Int { state.withLock { $0.stores } }
+
+    public func entry(_ key: CacheKey) -> CacheEntry? { state.withLock { $0.entries[key.description] } }
+
+    private func check() throws { if failing { throw Unavailable() } }
+
+    public func lookup(_ key: CacheKey) async throws -> StoredLookup {
+        try check()
+        return state.withLock { StoredLookup(entry: $0.entries[key.description], written: $0.marks[key.entity]) }
+    }
+
+    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool {
+        try check()
+        return state.withLock { state in
+            if let old = state.entries[key.description], old.snapshot > entry.snapshot { return false }
+            state.entries[key.description] = entry
+            state.stores += 1
+            return true
+        }
+    }
+
+    public func markWritten(_ entities: [String], at: Int64, expiry: Duration) async throws {
+        try check()
+        state.withLock { state in
+            for entity in entities { state.marks[entity] = max(state.marks[entity] ?? 0, at) }
+        }
+    }
+
+    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool {
+        try check()
+        return state.withLock { state in
+            guard state.locks[key.lockKey] == nil else { return false }
+            state.locks[key.lockKey] = token
+            return true
+        }
+    }
+
+    public func unlock(_ key: CacheKey, token: String) async throws {
+        try check()
+        state.withLock { state in
+            if state.locks[key.lockKey] == token { state.locks[key.lockKey] = nil }
+        }
+    }
+}

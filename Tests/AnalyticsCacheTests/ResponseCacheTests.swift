@@ -1,0 +1,222 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// The cache policy against the in-memory store: no servers.
+@Suite struct ResponseCacheTests {
+    static func cache(_ store: InMemoryCacheStore, configure: (inout CachePolicy) -> Void = { _ in }) -> ResponseCache {
+        var policy = CachePolicy(lockWait: .milliseconds(200))
+        policy.nearTTL = .zero
+        configure(&policy)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return ResponseCache(store: store, breaker: CircuitBreaker(failureThreshold: 3, openDuration: .seconds(60)), policy: policy, logger: logger)
+    }
+
+    static let package = UUID()
+    static let user = UUID()
+    static func packageKey(_ days: Int = 30) -> CacheKey { CacheKey(endpoint: .package, entityId: package, days: days) }
+    static func userKey() -> CacheKey { CacheKey(endpoint: .user, entityId: user, days: 30) }
+
+    static func body(_ text: String) -> @Sendable () async throws -> [UInt8] { { Array(text.utf8) } }
+
+    static func written(packages: [UUID] = [], users: [UUID] = []) -> AffectedEntities {
+        var affected = AffectedEntities()
+        affected.packageIds = Set(packages)
+        affected.userIds = Set(users)
+        return affected
+    }
+
+    /// Waits (bounded) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) async throws {
+        for _ in 0..<200 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test func missThenHit() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        let first = try await cache.read(Self.packageKey(), compute: Self.body("a"))
+        let second = try await cache.read(Self.packageKey(), compute: Self.body("b"))
+        #expect(first.status == .miss)
+        #expect(second.status == .hit)
+        #expect(second.entry.body == Array("a".utf8))
+        #expect(second.maxAge() > 290)
+    }
+
+    @Test func concurrentMissesComputeOnce() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        let computed = Count()
+        let statuses = try await withThrowingTaskGroup(of: CacheStatus.self) { group in
+            for _ in 0..<100 {
+                group.addTask {
+                    try await cache.read(Self.packageKey()) {
+                        computed.increment()
+                        try await Task.sleep(for: .milliseconds(50))
+                        return Array("x".utf8)
+                    }.status
+                }
+            }
+            var all: [CacheStatus] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+        #expect(computed.value == 1)
+        #expect(Set(statuses).isSubset(of: [.miss, .hit]))
+        #expect(statuses.count == 100)
+    }
+
+    @Test func sharedAnswersKeepServingAfterAWriteUntilTheLag() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) { $0.publicLag = 1 }
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("old"))
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+        // Not deleted: still the old bytes inside the lag.
+        let during = try await cache.read(Self.packageKey(), compute: Self.body("new"))
+        #expect(during.status == .hit)
+        #expect(during.entry.body == Array("old".utf8))
+        try await Task.sleep(for: .milliseconds(1_050))
+        // Past the lag the old bytes are never a HIT: served STALE while one refresh runs.
+        let after = try await cache.read(Self.packageKey(), compute: Self.body("new"))
+        #expect(after.status == .stale || (after.status == .hit && after.entry.body == Array("new".utf8)))
+        try await Self.eventually { store.entry(Self.packageKey())?.body == Array("new".utf8) }
+        let refreshed = try await cache.read(Self.packageKey(), compute: Self.body("newer"))
+        #expect(refreshed.status == .hit)
+        #expect(refreshed.entry.body == Array("new".utf8))
+    }
+
+    @Test func aUsersOwnAnswerShowsTheWriteOnTheNextRead() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) { $0.publicLag = 60 }
+        _ = try await cache.read(Self.userKey(), compute: Self.body("old"))
+        await cache.recordWrite(Self.written(users: [Self.user]))
+        let next = try await cache.read(Self.userKey(), compute: Self.body("new"))
+        #expect(next.status == .miss)
+        #expect(next.entry.body == Array("new".utf8))
+    }
+
+    /// Defect 2: a computation that started before a write and stores after it must not be
+    /// served as fresh once the write is due.
+    @Test func aSlowComputationDoesNotResurrectOldData() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        let slow = Task {
+            try await cache.read(Self.userKey()) {
+                try await Task.sleep(for: .milliseconds(200))
+                return Array("before the write".utf8)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        await cache.recordWrite(Self.written(users: [Self.user]))
+        _ = try await slow.value
+        let next = try await cache.read(Self.userKey(), compute: Self.body("after the write"))
+        #expect(next.status == .miss)
+        #expect(next.entry.body == Array("after the write".utf8))
+    }
+
+    @Test func theWorkersRefreshDoesNotResurrectOldDataEither() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) { $0.publicLag = 0 }
+        let slow = Task {
+            try await cache.refresh(Self.packageKey()) {
+                try await Task.sleep(for: .milliseconds(200))
+                return Array("before".utf8)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+        _ = try await slow.value
+        let next = try await cache.read(Self.packageKey(), compute: Self.body("after"))
+        #expect(next.entry.body == Array("after".utf8))
+    }
+
+    @Test func anOlderSnapshotNeverReplacesANewerOne() async throws {
+        let store = InMemoryCacheStore()
+        let key = Self.packageKey()
+        #expect(try await store.store(key, CacheEntry(body: Array("new".utf8), snapshot: 2_000), expiry: .seconds(60)))
+        #expect(try await store.store(key, CacheEntry(body: Array("old".utf8), snapshot: 1_000), expiry: .seconds(60)) == false)
+        #expect(store.entry(key)?.body == Array("new".utf8))
+    }
+
+    @Test func staleWhileRevalidateRefreshesOnce() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) {
+            $0.packageTTL = 1
+            $0.staleGrace = 60
+        }
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("v1"))
+        try await Task.sleep(for: .milliseconds(1_050))
+        let computed = Count()
+        for _ in 0..<20 {
+            let response = try await cache.read(Self.packageKey()) {
+                computed.increment()
+                try await Task.sleep(for: .milliseconds(100))
+                return Array("v2".utf8)
+            }
+            #expect(response.status == .stale)
+            #expect(response.maxAge() == 0)
+        }
+        try await Self.eventually { store.entry(Self.packageKey())?.body == Array("v2".utf8) }
+        #expect(computed.value == 1)
+    }
+
+    @Test func aRefreshStepsAsideWhileAnotherReplicaHoldsTheLock() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        #expect(try await store.lock(Self.packageKey(), token: "other replica", ttl: .seconds(5)))
+        let result = try await cache.refresh(Self.packageKey(), stepAside: true, compute: Self.body("x"))
+        #expect(result == nil)
+        #expect(store.entry(Self.packageKey()) == nil)
+        // The worker's refresh-ahead computes anyway: the lock's holder may have died.
+        #expect(try await cache.refresh(Self.packageKey(), compute: Self.body("y"))?.body == Array("y".utf8))
+        #expect(store.entry(Self.packageKey())?.body == Array("y".utf8))
+    }
+
+    @Test func storeDownMeansBypass() async throws {
+        let store = InMemoryCacheStore()
+        store.failing = true
+        let cache = Self.cache(store)
+        let response = try await cache.read(Self.packageKey(), compute: Self.body("direct"))
+        #expect(response.status == .bypass)
+        #expect(response.entry.body == Array("direct".utf8))
+        // A write while the store is down is not an error.
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+    }
+
+    @Test func databaseDownServesTheStaleCopy() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) { $0.packageTTL = 1 }
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("kept"))
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+        try await Task.sleep(for: .milliseconds(1_050))
+        let response = try await cache.read(Self.packageKey()) { throw AnalyticsError.databaseUnavailable("down") }
+        #expect(response.status == .stale)
+        #expect(response.entry.body == Array("kept".utf8))
+    }
+
+    @Test func nearCopiesNeverOutliveTheLag() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store) {
+            $0.nearTTL = .seconds(30)
+            $0.publicLag = 1
+        }
+        #expect(cache.near.ttl == .seconds(1))
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("a"))
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("a"))
+        #expect(cache.near.get(Self.packageKey().description) != nil)
+        // A user's own answers are never kept in process.
+        _ = try await cache.read(Self.userKey(), compute: Self.body("u"))
+        _ = try await cache.read(Self.userKey(), compute: Self.body("u"))
+        #expect(cache.near.get(Self.userKey().description) == nil)
+    }
+}
+
+/// A counter closures can share.
+final class Count: Sendable {
+    private let storage = Atomic<Int>(0)
+    func increment() { storage.add(1, ordering: .relaxed) }
+    var value: Int { storage.load(ordering: .relaxed) }
+}
