@@ -550,7 +550,7 @@ enum OpenAPIDocument {
                   "analytics"
                 ],
                 "summary": "Rate one of the caller's playground runs.",
-                "description": "Updates rating / wasHelpful / feedback of a usage row owned by the caller, then invalidates the cached package, user and organization answers the row feeds (read-your-writes).",
+                "description": "Updates rating / wasHelpful / feedback of a usage row owned by the caller, then marks the package, user and organization answers the row feeds: the caller's own user/me shows it on the next read, shared answers within CACHE_PUBLIC_LAG_S.",
                 "security": [
                   {
                     "UserJWT": []
