@@ -50,14 +50,5 @@ public final class NearCache: Sendable {
         items.withLock { items in for key in keys { items[key] = nil } }
     }
 
-    /// Drops every `days` variant of the entities (`package:<uuid>`, `user:<uuid>`, …).
-    public func remove(entities: [String]) {
-        guard isEnabled, !entities.isEmpty else { return }
-        let prefixes = entities.map(CacheKey.prefix(ofEntity:))
-        items.withLock { items in
-            for key in items.keys where prefixes.contains(where: { key.hasPrefix($0) }) { items[key] = nil }
-        }
-    }
-
     public func removeAll() { items.withLock { $0.removeAll() } }
 }

@@ -210,7 +210,6 @@ public final class ResponseCache: Sendable {
 
     private func markWritten(_ entities: [String]) async {
         guard !entities.isEmpty else { return }
-        near.remove(entities: entities)
         let at = CacheClock.mark()
         _ = await guarded("mark") { try await store.markWritten(entities, at: at, expiry: policy.markExpiry) }
     }
