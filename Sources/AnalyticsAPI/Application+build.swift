@@ -34,9 +34,9 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     let config = dependencies.config
     let registry = Observability.bootstrapMetrics()
     let deadline = RequestDeadline(timeout: .milliseconds(config.requestTimeoutMs))
-    let reader = AnalyticsReader(
-        queries: dependencies.queries, cache: dependencies.cache, hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds,
-        deadline: deadline)
+    let reader = CachedAnalytics(
+        source: DeadlineBoundReading(source: dependencies.queries, deadline: deadline), cache: dependencies.cache,
+        hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds)
     let authenticator = await Authenticator(secret: config.jwtSecret, queries: dependencies.queries, cacheSeconds: config.authCacheSeconds)
 
     let router = Router(context: AppRequestContext.self)

@@ -163,12 +163,7 @@ struct Jobs: Sendable {
 
     /// Recomputes one package window into the cache.
     func refresh(packageId: UUID, days: Int) async throws {
-        guard let package = try await deps.queries.resolvePackage(packageId.canonical) else { return }
-        let key = CacheKey(endpoint: .package, entityId: packageId, days: days)
-        let queries = deps.queries
-        _ = try await deps.cache.refresh(key) {
-            try ResponseEncoding.encode(try await queries.packageStats(package, window: AnalyticsWindow(days: days)))
-        }
+        try await deps.analytics.refreshPackage(packageId, days: days)
     }
 
     /// The age in seconds of the oldest cached entry among the hot packages' windows.

@@ -44,6 +44,8 @@ public struct WorkerDependencies: Sendable {
     public let redis: RedisClient
     public let queries: AnalyticsQueries
     public let cache: ResponseCache
+    /// The package answers through the cache (refresh-ahead), computed by `queries`.
+    public let analytics: CachedAnalytics
     public let config: WorkerConfig
     public let logger: Logger
     /// Called after each successful job run (observability hooks and tests).
@@ -58,6 +60,7 @@ public struct WorkerDependencies: Sendable {
         self.redis = redis
         self.queries = queries
         self.cache = cache
+        self.analytics = CachedAnalytics(source: queries, cache: cache)
         self.config = config
         self.logger = logger
     }

@@ -1,4 +1,5 @@
 import Analytics
+import AnalyticsCache
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -7,7 +7,7 @@ import Hummingbird
 /// GET /package/:packageId/badge/:metric.svg|.json — shields.io-style badges for package
 /// pages, rendered from the cached package entry (so a badge costs one Redis GET).
 struct BadgeController<Context: RequestContext> {
-    let reader: AnalyticsReader
+    let reader: CachedAnalytics
     /// The badge figures of a cached package answer, by its strong ETag (decoding the JSON
     /// answer on every badge read was 6 % of the server's CPU under the full mix).
     let figures = TTLCache<String, BadgeStats>(ttl: .seconds(600), capacity: 20_000)

@@ -66,7 +66,7 @@ enum Responses {
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let body = try AnalyticsReader.encode(value)
+        let body = try ResponseEncoding.encode(value)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "private, no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: body)))

@@ -1,10 +1,11 @@
 import Analytics
+import AnalyticsCache
 import Foundation
 import Hummingbird
 
 /// GET package (public), user/me (authenticated), organization (owner/admin), trending (public).
 struct ReadController<Context: RequestContext> {
-    let reader: AnalyticsReader
+    let reader: CachedAnalytics
     let authenticator: Authenticator
 
     func register(on router: RouterGroup<Context>) {

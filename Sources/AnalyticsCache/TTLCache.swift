@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A small bounded in-process cache whose entries expire after `ttl`.
-final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         let value: Value
         let expires: ContinuousClock.Instant
@@ -11,12 +11,12 @@ final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let ttl: Duration
     private let capacity: Int
 
-    init(ttl: Duration, capacity: Int) {
+    public init(ttl: Duration, capacity: Int) {
         self.ttl = ttl
         self.capacity = capacity
     }
 
-    subscript(key: Key) -> Value? {
+    public subscript(key: Key) -> Value? {
         get {
             storage.withLock { entries in
                 guard let entry = entries[key] else { return nil }
@@ -35,5 +35,5 @@ final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
-    func removeAll() { storage.withLock { $0.removeAll() } }
+    public func removeAll() { storage.withLock { $0.removeAll() } }
 }

@@ -1,0 +1,77 @@
+import Analytics
+import Foundation
+
+/// The analytics answers through the cache: wraps any `AnalyticsReading` (the Postgres
+/// queries in production) and serves each answer as the stored response bytes, keyed by the
+/// entity's canonical UUID and computed by the wrapped reader on a miss. Also keeps the
+/// lookups every read needs first (package name → id, org admin check) for a short while,
+/// and counts package reads for the worker's hot set.
+public struct CachedAnalytics: Sendable {
+    public let source: any AnalyticsReading
+    public let cache: ResponseCache
+    public let hotReads: HotReadRecorder?
+    /// Name or UUID → package (names are unique; a package is never renamed here).
+    private let packages = TTLCache<String, PackageRef>(ttl: .seconds(300), capacity: 50_000)
+    private let organizations: TTLCache<String, OrganizationRef>
+
+    public init(source: any AnalyticsReading, cache: ResponseCache, hotReads: HotReadRecorder? = nil, authCacheSeconds: Int = 30) {
+        self.source = source
+        self.cache = cache
+        self.hotReads = hotReads
+        self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000)
+    }
+
+    /// The package behind a UUID or a name; `packageNotFound` when there is none.
+    public func resolvePackage(_ idOrName: String) async throws -> PackageRef {
+        if let known = packages[idOrName] { return known }
+        guard let package = try await source.resolvePackage(idOrName) else { throw AnalyticsError.packageNotFound }
+        packages[idOrName] = package
+        return package
+    }
+
+    public func package(_ idOrName: String, days: Int) async throws -> (PackageRef, CachedResponse) {
+        let package = try await resolvePackage(idOrName)
+        let response = try await cache.read(Self.packageKey(package.id, days: days), compute: packageAnswer(package, days: days))
+        hotReads?.record(packageId: package.id)
+        return (package, response)
+    }
+
+    /// Recomputes a package answer into the cache (the worker's refresh-ahead).
+    public func refreshPackage(_ packageId: UUID, days: Int) async throws {
+        guard let package = try await source.resolvePackage(packageId.canonical) else { return }
+        try await cache.refresh(Self.packageKey(packageId, days: days), compute: packageAnswer(package, days: days))
+    }
+
+    public func user(_ userId: UUID, days: Int) async throws -> CachedResponse {
+        try await cache.read(CacheKey(endpoint: .user, entityId: userId, days: days)) { [source] in
+            try ResponseEncoding.encode(try await source.userStats(userId: userId, window: AnalyticsWindow(days: days)))
+        }
+    }
+
+    /// The caller must be an owner or admin of the organization (checked before the cache).
+    public func organization(_ orgId: UUID, caller: UUID, days: Int) async throws -> CachedResponse {
+        let authKey = "\(orgId.canonical):\(caller.canonical)"
+        let org: OrganizationRef
+        if let known = organizations[authKey] {
+            org = known
+        } else {
+            org = try await source.authorizeOrganizationAdmin(orgId: orgId, userId: caller)
+            organizations[authKey] = org
+        }
+        return try await cache.read(CacheKey(endpoint: .organization, entityId: orgId, days: days)) { [source] in
+            try ResponseEncoding.encode(try await source.organizationStats(org, window: AnalyticsWindow(days: days)))
+        }
+    }
+
+    public func trending(limit: Int) async throws -> CachedResponse {
+        try await cache.read(CacheKey(endpoint: .trending, entity: "all", days: limit)) { [source] in
+            try ResponseEncoding.encode(try await source.trending(limit: limit))
+        }
+    }
+
+    static func packageKey(_ id: UUID, days: Int) -> CacheKey { CacheKey(endpoint: .package, entityId: id, days: days) }
+
+    private func packageAnswer(_ package: PackageRef, days: Int) -> @Sendable () async throws -> [UInt8] {
+        { [source] in try ResponseEncoding.encode(try await source.packageStats(package, window: AnalyticsWindow(days: days))) }
+    }
+}

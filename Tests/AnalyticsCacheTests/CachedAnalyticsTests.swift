@@ -1,0 +1,79 @@
+import Analytics
+import AnalyticsCache
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// An in-memory `AnalyticsReading` that counts its calls: what the cache decorator wraps in
+/// these unit tests (in production it wraps the Postgres queries).
+final class InMemoryAnalytics: AnalyticsReading {
+    let package = PackageRef(id: UUID(), name: "in-memory")
+    let org = OrganizationRef(id: UUID(), name: "org")
+    let admin = UUID()
+    private let calls = Mutex<[String: Int]>([:])
+
+    func count(_ name: String) -> Int { calls.withLock { $0[name] ?? 0 } }
+    private func called(_ name: String) { calls.withLock { $0[name, default: 0] += 1 } }
+
+    func resolvePackage(_ idOrName: String) async throws -> PackageRef? {
+        called("resolvePackage")
+        return idOrName == package.name || idOrName == package.id.canonical ? package : nil
+    }
+
+    func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
+        throw AnalyticsError.databaseUnavailable("not used here")
+    }
+
+    func userStats(userId: UUID, window: AnalyticsWindow) async throws -> UserStats {
+        throw AnalyticsError.databaseUnavailable("not used here")
+    }
+
+    func authorizeOrganizationAdmin(orgId: UUID, userId: UUID) async throws -> OrganizationRef {
+        called("authorize")
+        guard orgId == org.id, userId == admin else { throw AnalyticsError.organizationForbidden }
+        return org
+    }
+
+    func organizationStats(_ org: OrganizationRef, window: AnalyticsWindow) async throws -> OrganizationStats {
+        throw AnalyticsError.databaseUnavailable("not used here")
+    }
+
+    func trending(limit: Int) async throws -> TrendingPackages {
+        called("trending")
+        return TrendingPackages(computedAt: nil, packages: [])
+    }
+}
+
+@Suite struct CachedAnalyticsTests {
+    static func make() -> (InMemoryAnalytics, CachedAnalytics) {
+        let source = InMemoryAnalytics()
+        let cache = ResponseCacheTests.cache(InMemoryCacheStore()) { $0.publicLag = 0 }
+        return (source, CachedAnalytics(source: source, cache: cache, authCacheSeconds: 30))
+    }
+
+    @Test func answersComeFromTheSourceOnceThenFromTheCache() async throws {
+        let (source, analytics) = Self.make()
+        let first = try await analytics.trending(limit: 5)
+        let second = try await analytics.trending(limit: 5)
+        #expect(first.status == .miss)
+        #expect(second.status == .hit)
+        #expect(String(decoding: second.entry.body, as: UTF8.self) == #"{"computedAt":null,"packages":[]}"#)
+        #expect(source.count("trending") == 1)
+        // The worker's new trends show within the lag (0 here: on the next read).
+        await analytics.cache.recordTrendsComputed()
+        #expect(try await analytics.trending(limit: 5).status == .miss)
+        #expect(source.count("trending") == 2)
+    }
+
+    @Test func lookupsBeforeTheCacheAreKeptForAWhile() async throws {
+        let (source, analytics) = Self.make()
+        #expect(try await analytics.resolvePackage("in-memory") == source.package)
+        #expect(try await analytics.resolvePackage("in-memory") == source.package)
+        #expect(source.count("resolvePackage") == 1)
+        await #expect(throws: AnalyticsError.packageNotFound) { try await analytics.resolvePackage("missing") }
+        await #expect(throws: AnalyticsError.organizationForbidden) {
+            try await analytics.organization(source.org.id, caller: UUID(), days: 30)
+        }
+    }
+}
