@@ -178,6 +178,20 @@ struct AuthenticationTests {
         }
     }
 
+    /// Verified tokens are remembered for speed, never past their `exp`.
+    @Test func aRememberedTokenStillExpires() async throws {
+        try await withApp { client, deps in
+            let user = try await Fixture(postgres: deps.postgres).user("short-lived")
+            let headers = Tokens.bearer(try await Tokens.sign(user: user, expiresIn: 2))
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .ok)
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .ok)
+            try await Task.sleep(for: .milliseconds(2_100))
+            let late = try await client.get("/api/v1/analytics/user/me", headers: headers)
+            #expect(late.status == .unauthorized)
+            #expect(late.headers[.wwwAuthenticate] == "Bearer")
+        }
+    }
+
     @Test func unknownRoutesAndMethods() async throws {
         try await withApp { client, _ in
             let missing = try await client.get("/api/v1/analytics/nothing-here")
