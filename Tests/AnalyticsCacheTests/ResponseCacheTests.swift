@@ -98,39 +98,44 @@ import Testing
         #expect(next.entry.body == Array("new".utf8))
     }
 
-    /// Defect 2: a computation that started before a write and stores after it must not be
-    /// served as fresh once the write is due.
-    @Test func aSlowComputationDoesNotResurrectOldData() async throws {
-        let store = InMemoryCacheStore()
-        let cache = Self.cache(store)
+    /// A slow computation (`computation` is handed a body that takes 200 ms) in flight while
+    /// `affected` is written; then the next read of `key`.
+    static func writeDuringSlowComputation(
+        _ cache: ResponseCache, key: CacheKey, affected: AffectedEntities,
+        computation: @escaping @Sendable (@escaping @Sendable () async throws -> [UInt8]) async throws -> Void
+    ) async throws -> CachedResponse {
         let slow = Task {
-            try await cache.read(Self.userKey()) {
+            try await computation {
                 try await Task.sleep(for: .milliseconds(200))
                 return Array("before the write".utf8)
             }
         }
         try await Task.sleep(for: .milliseconds(50))
-        await cache.recordWrite(Self.written(users: [Self.user]))
-        _ = try await slow.value
-        let next = try await cache.read(Self.userKey(), compute: Self.body("after the write"))
+        await cache.recordWrite(affected)
+        try await slow.value
+        return try await cache.read(key, compute: body("after the write"))
+    }
+
+    /// Defect 2: a computation that started before a write and stores after it must not be
+    /// served as fresh once the write is due.
+    @Test func aSlowComputationDoesNotResurrectOldData() async throws {
+        let cache = Self.cache(InMemoryCacheStore())
+        let next = try await Self.writeDuringSlowComputation(cache, key: Self.userKey(), affected: Self.written(users: [Self.user])) {
+            _ = try await cache.read(Self.userKey(), compute: $0)
+        }
         #expect(next.status == .miss)
         #expect(next.entry.body == Array("after the write".utf8))
     }
 
     @Test func theWorkersRefreshDoesNotResurrectOldDataEither() async throws {
-        let store = InMemoryCacheStore()
-        let cache = Self.cache(store) { $0.publicLag = 0 }
-        let slow = Task {
-            try await cache.refresh(Self.packageKey()) {
-                try await Task.sleep(for: .milliseconds(200))
-                return Array("before".utf8)
-            }
+        let cache = Self.cache(InMemoryCacheStore()) { $0.publicLag = 0 }
+        let next = try await Self.writeDuringSlowComputation(
+            cache, key: Self.packageKey(), affected: Self.written(packages: [Self.package])
+        ) {
+            try await cache.refresh(Self.packageKey(), compute: $0)
         }
-        try await Task.sleep(for: .milliseconds(50))
-        await cache.recordWrite(Self.written(packages: [Self.package]))
-        _ = try await slow.value
-        let next = try await cache.read(Self.packageKey(), compute: Self.body("after"))
-        #expect(next.entry.body == Array("after".utf8))
+        #expect(next.status == .miss)
+        #expect(next.entry.body == Array("after the write".utf8))
     }
 
     @Test func anOlderSnapshotNeverReplacesANewerOne() async throws {

@@ -59,6 +59,23 @@ struct RollupConcurrencyTests {
         return Int(try await f.scalar(sql, [package]) ?? "-1") ?? -1
     }
 
+    /// Connection A runs `first` in a transaction it keeps open; connection B runs `second`
+    /// (and then waits inside its trigger for A); A commits; B finishes.
+    static func overlap(first: (String, UUID), second: (String, UUID)) async throws {
+        let a = try connection()
+        let b = try connection()
+        defer {
+            a.close()
+            b.close()
+        }
+        try a.execute("BEGIN")
+        try a.query(first.0, [first.1])
+        let waiting = Task { try await onThread { try b.query(second.0, [second.1]).count } }
+        try await Task.sleep(for: .milliseconds(300))
+        try a.execute("COMMIT")
+        _ = try await waiting.value
+    }
+
     static func rolledRuns(_ f: Fixture, _ package: UUID) async throws -> Int {
         Int(try await f.scalar("SELECT coalesce(sum(runs), 0) FROM package_daily_stats WHERE package_id = $1", [package]) ?? "-1") ?? -1
     }
@@ -73,17 +90,8 @@ struct RollupConcurrencyTests {
         let ids = try await f.usage(Array(repeating: Fixture.Usage(user: user, package: package.id), count: 40))
         #expect(try await Self.rolledRuns(f, package.id) == 40)
 
-        let a = try Self.connection()
-        let b = try Self.connection()
-        try a.execute("BEGIN")
-        try a.query("DELETE FROM playground_usage WHERE id = $1", [ids[0]])
-        let second = Task { try await Self.onThread { try b.query("DELETE FROM playground_usage WHERE id = $1", [ids[1]]).count } }
-        // B runs its DELETE and then waits inside its trigger for A.
-        try await Task.sleep(for: .milliseconds(300))
-        try a.execute("COMMIT")
-        _ = try await second.value
-        a.close()
-        b.close()
+        try await Self.overlap(
+            first: ("DELETE FROM playground_usage WHERE id = $1", ids[0]), second: ("DELETE FROM playground_usage WHERE id = $1", ids[1]))
 
         #expect(try await Self.rolledRuns(f, package.id) == 38)
         #expect(try await Self.drift(f, package.id) == 0)
@@ -95,16 +103,9 @@ struct RollupConcurrencyTests {
         let package = try await f.package("rate-race")
         let user = try await f.user("rater")
         let ids = try await f.usage(Array(repeating: Fixture.Usage(user: user, package: package.id), count: 10))
-        let a = try Self.connection()
-        let b = try Self.connection()
-        try a.execute("BEGIN")
-        try a.query("DELETE FROM playground_usage WHERE id = $1", [ids[0]])
-        let rating = Task { try await Self.onThread { try b.query("UPDATE playground_usage SET user_rating = 4 WHERE id = $1", [ids[1]]).count } }
-        try await Task.sleep(for: .milliseconds(300))
-        try a.execute("COMMIT")
-        _ = try await rating.value
-        a.close()
-        b.close()
+        try await Self.overlap(
+            first: ("DELETE FROM playground_usage WHERE id = $1", ids[0]),
+            second: ("UPDATE playground_usage SET user_rating = 4 WHERE id = $1", ids[1]))
         #expect(
             try await f.scalar("SELECT sum(rating_sum) || '/' || sum(rating_count) FROM package_daily_stats WHERE package_id = $1", [package.id])
                 == "4/1")
