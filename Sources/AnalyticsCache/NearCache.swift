@@ -7,8 +7,19 @@ import Synchronization
 /// told of writes: shared answers may lag a write by `CACHE_PUBLIC_LAG_S`, and a user's own
 /// answers are never kept here.
 public final class NearCache: Sendable {
+    /// A kept entry and until when (ms since 1970) it is fresh: what `Cache-Control` is made of.
+    public struct Hit: Sendable, Equatable {
+        public let entry: CacheEntry
+        public let freshUntil: Int64
+
+        public init(entry: CacheEntry, freshUntil: Int64) {
+            self.entry = entry
+            self.freshUntil = freshUntil
+        }
+    }
+
     private struct Item {
-        let entry: CacheEntry
+        let hit: Hit
         let expires: ContinuousClock.Instant
     }
 
@@ -23,7 +34,7 @@ public final class NearCache: Sendable {
 
     public var isEnabled: Bool { ttl > .zero }
 
-    public func get(_ key: String) -> CacheEntry? {
+    public func get(_ key: String) -> Hit? {
         guard isEnabled else { return nil }
         return items.withLock { items in
             guard let item = items[key] else { return nil }
@@ -31,17 +42,17 @@ public final class NearCache: Sendable {
                 items[key] = nil
                 return nil
             }
-            return item.entry
+            return item.hit
         }
     }
 
-    /// Keeps a fresh entry for `min(ttl, what is left of its cache TTL)`.
-    public func put(_ key: String, _ entry: CacheEntry, remaining: TimeInterval) {
-        guard isEnabled, remaining > 0 else { return }
-        let keep = min(ttl, .milliseconds(Int(remaining * 1000)))
+    /// Keeps an entry that is fresh until `freshUntil` (ms) for `min(ttl, what is left of that)`.
+    public func put(_ key: String, _ entry: CacheEntry, freshUntil: Int64, now: Int64 = CacheClock.snapshot()) {
+        guard isEnabled, freshUntil > now else { return }
+        let keep = min(ttl, .milliseconds(freshUntil - now))
         items.withLock { items in
             if items.count >= capacity { items.removeAll(keepingCapacity: true) }
-            items[key] = Item(entry: entry, expires: .now + keep)
+            items[key] = Item(hit: Hit(entry: entry, freshUntil: freshUntil), expires: .now + keep)
         }
     }
 

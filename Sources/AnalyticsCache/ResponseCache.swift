@@ -139,8 +139,8 @@ public final class ResponseCache: Sendable {
     public func read(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CachedResponse {
         let ttl = policy.ttl(key.endpoint)
         let name = key.description
-        if let entry = near.get(name) {
-            return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl, freshUntil: entry.snapshot + Int64(ttl) * 1000))
+        if let kept = near.get(name) {
+            return record(key, CachedResponse(entry: kept.entry, status: .hit, ttl: ttl, freshUntil: kept.freshUntil))
         }
         let found = await guarded("get") { try await store.lookup(key) }
         if let found, let entry = found.entry {
@@ -151,7 +151,7 @@ public final class ResponseCache: Sendable {
                 if refreshSoon {
                     refreshInBackground(key, compute: compute)
                 } else if key.endpoint != .user {
-                    near.put(name, entry, remaining: Double(freshUntil - now) / 1000)
+                    near.put(name, entry, freshUntil: freshUntil, now: now)
                 }
                 return record(key, CachedResponse(entry: entry, status: .hit, ttl: ttl, freshUntil: freshUntil))
             case .stale:

@@ -61,11 +61,12 @@ struct NearCacheTests {
     func checkExpiry() async throws {
         let near = NearCache(ttl: .seconds(10))
         let entry = CacheEntry(body: Array("{}".utf8), computedAt: Date())
-        near.put("k", entry, remaining: 0.05)
-        #expect(near.get("k") == entry)
+        let now = CacheClock.snapshot()
+        near.put("k", entry, freshUntil: now + 50, now: now)
+        #expect(near.get("k") == NearCache.Hit(entry: entry, freshUntil: now + 50))
         try await Task.sleep(for: .milliseconds(80))
         #expect(near.get("k") == nil)
-        near.put("gone", entry, remaining: 0)
+        near.put("gone", entry, freshUntil: now, now: now)
         #expect(near.get("gone") == nil)
         #expect(NearCache(ttl: .zero).isEnabled == false)
     }

@@ -211,7 +211,14 @@ import Testing
         #expect(cache.near.ttl == .seconds(1))
         _ = try await cache.read(Self.packageKey(), compute: Self.body("a"))
         _ = try await cache.read(Self.packageKey(), compute: Self.body("a"))
-        #expect(cache.near.get(Self.packageKey().description) != nil)
+        // Kept with the answer's freshness: at most the lag while a write is pending.
+        let kept = try #require(cache.near.get(Self.packageKey().description))
+        #expect(kept.freshUntil == kept.entry.snapshot + 300_000)
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+        cache.near.removeAll()
+        let pending = try await cache.read(Self.packageKey(), compute: Self.body("a"))
+        #expect(pending.freshUntil == pending.entry.snapshot + 1_000)
+        #expect(pending.maxAge() <= 1)
         // A user's own answers are never kept in process.
         _ = try await cache.read(Self.userKey(), compute: Self.body("u"))
         _ = try await cache.read(Self.userKey(), compute: Self.body("u"))
