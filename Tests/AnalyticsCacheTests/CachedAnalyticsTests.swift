@@ -58,7 +58,7 @@ final class InMemoryAnalytics: AnalyticsReading {
         let second = try await analytics.trending(limit: 5)
         #expect(first.status == .miss)
         #expect(second.status == .hit)
-        #expect(String(decoding: second.entry.body, as: UTF8.self) == #"{"computedAt":null,"packages":[]}"#)
+        #expect(try JSONDecoder().decode(TrendingPackages.self, from: Data(second.entry.body)) == TrendingPackages(computedAt: nil, packages: []))
         #expect(source.count("trending") == 1)
         // The worker's new trends show within the lag (0 here: on the next read).
         await analytics.cache.recordTrendsComputed()

@@ -5,7 +5,9 @@ import Foundation
 public enum ResponseEncoding {
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Sorted keys: the same figures give the same bytes, hence the same ETag, in every
+        // process (a recomputation or another replica otherwise reorders keys per hash seed).
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }()
 
