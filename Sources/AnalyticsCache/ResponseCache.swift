@@ -162,10 +162,17 @@ public final class ResponseCache: Sendable {
             }
         }
         do {
-            let (entry, leader) = try await flights.run(key) { [self] in
+            let flight: @Sendable () async throws -> CacheEntry = { [self] in
                 try await computeAndStore(key, storeUp: found != nil, compute: compute)
             }
-            if !leader { singleFlightWaits.increment() }
+            var (entry, leader) = try await flights.run(key, flight)
+            if !leader {
+                singleFlightWaits.increment()
+                // A flight that started before a write this reader knows of may miss it: such a
+                // reader waits for a flight of its own (read-your-writes), which then starts after.
+                let verdict = policy.freshness(key.endpoint).verdict(snapshot: entry.snapshot, written: found?.written, now: CacheClock.snapshot())
+                if case .fresh = verdict {} else { entry = try await flights.run(key, flight).value }
+            }
             let freshUntil = entry.snapshot + Int64(ttl) * 1000
             return record(key, CachedResponse(entry: entry, status: found != nil ? .miss : .bypass, ttl: ttl, freshUntil: freshUntil))
         } catch  where Self.isDatabaseOutage(error) {

@@ -138,6 +138,24 @@ import Testing
         #expect(next.entry.body == Array("after the write".utf8))
     }
 
+    /// A reader who wrote must not join a computation that started before its write.
+    @Test func aReaderAfterItsWriteDoesNotJoinAnOlderFlight() async throws {
+        let cache = Self.cache(InMemoryCacheStore())
+        let computations = Count()
+        let compute: @Sendable () async throws -> [UInt8] = {
+            computations.increment()
+            let first = computations.value == 1
+            try await Task.sleep(for: .milliseconds(first ? 300 : 10))
+            return Array((first ? "before the write" : "after the write").utf8)
+        }
+        let early = Task { try await cache.read(Self.userKey(), compute: compute) }
+        try await Task.sleep(for: .milliseconds(50))
+        await cache.recordWrite(Self.written(users: [Self.user]))
+        let mine = try await cache.read(Self.userKey(), compute: compute)
+        #expect(mine.entry.body == Array("after the write".utf8))
+        #expect(try await early.value.entry.body == Array("before the write".utf8))
+    }
+
     @Test func anOlderSnapshotNeverReplacesANewerOne() async throws {
         let store = InMemoryCacheStore()
         let key = Self.packageKey()
