@@ -141,7 +141,8 @@ let package = Package(
         .testTarget(
             name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsAPI", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "StructuredLoggingTests", dependencies: ["StructuredLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import ConnectionPool
 import Foundation
 import Synchronization
 
@@ -64,6 +65,35 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// A call that neither succeeded nor failed on Redis' account: frees a half-open probe slot.
+    /// Runs one Redis call behind the breaker: nil when the breaker is open (the call is
+    /// skipped), else the call's outcome. Every Redis caller goes through here, so that only
+    /// failures of Redis itself count against it (`isLocalCongestion`).
+    public func call<T: Sendable>(_ body: () async throws -> T) async -> Result<T, any Error>? {
+        guard allowRequest() else { return nil }
+        do {
+            let value = try await body()
+            recordSuccess()
+            return .success(value)
+        } catch {
+            record(error)
+            return .failure(error)
+        }
+    }
+
+    /// Counts a failed Redis call, unless it failed for a local reason.
+    public func record(_ error: any Error) {
+        if Self.isLocalCongestion(error) { releaseProbe() } else { recordFailure() }
+    }
+
+    /// Every pooled connection busy, or the caller's task cancelled: this process is busy, Redis
+    /// is not sick. Opening the breaker then would send all reads to Postgres exactly when the
+    /// process is busiest.
+    public static func isLocalCongestion(_ error: any Error) -> Bool {
+        if error is CancellationError { return true }
+        if let poolError = error as? PoolError { return poolError == .acquireTimeout }
+        return false
+    }
+
     public func releaseProbe() {
         storage.withLock { $0.probeInFlight = false }
     }

@@ -39,13 +39,10 @@ public final class HotReadRecorder: Sendable {
             return counts
         }
         guard !pending.isEmpty else { return }
-        guard breaker.allowRequest() else { return }  // dropped: hot-set scores are advisory
-        do {
-            _ = try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key.canonical] })
-            breaker.recordSuccess()
-        } catch {
-            breaker.recordFailure()
-            logger.debug("hot-read flush failed", metadata: ["error": "\(error)"])
+        // Dropped when Redis is unusable: hot-set scores are advisory.
+        let outcome = await breaker.call {
+            try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key.canonical] })
         }
+        if case .failure(let error)? = outcome { logger.debug("hot-read flush failed", metadata: ["error": "\(error)"]) }
     }
 }

@@ -236,14 +236,16 @@ public final class ResponseCache: Sendable {
     private func computeAndStore(_ key: CacheKey, storeUp: Bool, compute: @escaping @Sendable () async throws -> [UInt8]) async throws
         -> CacheEntry
     {
-        guard storeUp, breaker.allowRequest() else { return try await computeEntry(compute) }
+        // Each store call asks the breaker itself (asking here too would take a half-open
+        // breaker's one probe and never report on it).
+        guard storeUp else { return try await computeEntry(compute) }
         let token = Self.lockToken()
         guard let acquired = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) else {
             return try await computeEntry(compute)
         }
         if acquired {
             // Another flight may have stored a usable entry between our lookup and our lock.
-            if let entry = await usableEntry(key) {
+            if let entry = await usableEntry(key) ?? nil {
                 _ = await guarded("unlock") { try await store.unlock(key, token: token) }
                 return entry
             }
@@ -274,12 +276,14 @@ public final class ResponseCache: Sendable {
         return entry
     }
 
-    /// The stored entry when it may be served as fresh now.
-    private func usableEntry(_ key: CacheKey) async -> CacheEntry? {
-        guard let found = await guarded("get", { try await store.lookup(key) }), let entry = found.entry else { return nil }
+    /// The stored entry when it may be served as fresh now: nil when the store is unusable,
+    /// `.some(nil)` when it holds no such entry.
+    private func usableEntry(_ key: CacheKey) async -> CacheEntry?? {
+        guard let found = await guarded("get", { try await store.lookup(key) }) else { return nil }
+        guard let entry = found.entry else { return .some(nil) }
         let verdict = policy.freshness(key.endpoint).verdict(snapshot: entry.snapshot, written: found.written, now: CacheClock.snapshot())
         if case .fresh = verdict { return entry }
-        return nil
+        return .some(nil)
     }
 
     /// Another replica holds the lock: poll for its fresh entry for up to `lockWait`.
@@ -288,8 +292,8 @@ public final class ResponseCache: Sendable {
         let deadline = ContinuousClock.now + policy.lockWait
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
-            guard breaker.allowRequest() else { return nil }
-            if let entry = await usableEntry(key) { return entry }
+            guard let usable = await usableEntry(key) else { return nil }
+            if let entry = usable { return entry }
         }
         return nil
     }
@@ -314,28 +318,14 @@ public final class ResponseCache: Sendable {
 
     /// Runs one store call behind the circuit breaker; nil when the breaker is open or the call failed.
     private func guarded<T: Sendable>(_ operation: String, _ body: () async throws -> T) async -> T? {
-        guard breaker.allowRequest() else { return nil }
-        do {
-            let value = try await body()
-            breaker.recordSuccess()
-            return value
-        } catch {
-            storeFailed(error, operation)
+        switch await breaker.call(body) {
+        case .success(let value)?: return value
+        case .failure(let error)?:
+            storeErrors.increment()
+            logger.debug("cache store call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
             return nil
+        case nil: return nil
         }
-    }
-
-    private func storeFailed(_ error: any Error, _ operation: String) {
-        // Every pooled connection busy is local congestion, not a sick Redis: that request goes
-        // without Redis, but the breaker does not open (it would send all reads to Postgres
-        // exactly when the process is busiest).
-        if let poolError = error as? PoolError, poolError == .acquireTimeout {
-            breaker.releaseProbe()
-        } else {
-            breaker.recordFailure()
-        }
-        storeErrors.increment()
-        logger.debug("cache store call failed", metadata: ["operation": "\(operation)", "error": "\(error)"])
     }
 
     /// Postgres unreachable, restarting, or too slow: what a stale copy can stand in for.

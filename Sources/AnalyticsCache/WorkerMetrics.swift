@@ -47,7 +47,12 @@ public enum WorkerMetrics {
 
     /// Reads the hash (nil when Redis does not answer).
     public static func fetch(_ redis: RedisClient) async -> [String: String]? {
-        guard let items = try? await redis.command("HGETALL", key).array else { return nil }
+        try? await fetchOrThrow(redis)
+    }
+
+    /// The same, with the Redis error (for the circuit breaker).
+    public static func fetchOrThrow(_ redis: RedisClient) async throws -> [String: String] {
+        let items = try await redis.command("HGETALL", key).array ?? []
         var fields: [String: String] = [:]
         var index = 0
         while index + 1 < items.count {

@@ -20,13 +20,8 @@ struct OperationsController<Context: RequestContext> {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16_384)
             registry.emit(into: &buffer)
-            if dependencies.breaker.allowRequest() {
-                if let fields = await WorkerMetrics.fetch(dependencies.redis) {
-                    dependencies.breaker.recordSuccess()
-                    buffer.append(contentsOf: Array(WorkerMetrics.render(fields).utf8))
-                } else {
-                    dependencies.breaker.recordFailure()
-                }
+            if case .success(let fields)? = await dependencies.breaker.call({ try await WorkerMetrics.fetchOrThrow(dependencies.redis) }) {
+                buffer.append(contentsOf: Array(WorkerMetrics.render(fields).utf8))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

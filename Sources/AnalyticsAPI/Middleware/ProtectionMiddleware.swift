@@ -32,22 +32,17 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/"), breaker.allowRequest() else { return try await next(request, context) }
+        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
         let client = Self.clientKey(context.remoteAddress)
         let now = Int(Date().timeIntervalSince1970 * 1000)
-        do {
-            let reply = try await redis.command(
-                "EVAL", Self.script, "1", "analytics:v1:ratelimit:\(client)", String(ratePerSecond), String(burst), String(now))
-            breaker.recordSuccess()
-            if let values = reply.array, values.count == 2, values[0].int == 0 {
-                Counter(label: "prpm_rate_limited_total").increment()
-                throw APIError(
-                    .tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, values[1].int ?? 1))])
-            }
-        } catch let error as APIError {
-            throw error
-        } catch {
-            breaker.recordFailure()  // fail open
+        // Fails open: without an answer from Redis the request goes through.
+        let outcome = await breaker.call {
+            try await redis.command("EVAL", Self.script, "1", "analytics:v1:ratelimit:\(client)", String(ratePerSecond), String(burst), String(now))
+        }
+        if case .success(let reply)? = outcome, let values = reply.array, values.count == 2, values[0].int == 0 {
+            Counter(label: "prpm_rate_limited_total").increment()
+            throw APIError(
+                .tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, values[1].int ?? 1))])
         }
         return try await next(request, context)
     }
