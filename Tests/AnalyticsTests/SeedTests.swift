@@ -46,6 +46,41 @@ struct SeedTests {
         if let failure { throw failure }
     }
 
+    @Test("a second migrate waits for a running one instead of failing on its statement timeout (issue 11, item 6)")
+    func concurrentMigrationsWait() async throws {
+        let admin = try client("postgres")
+        defer { admin.shutdown() }
+        let name = "prpm_migratetest_\(UUID().uuidString.prefix(8).lowercased())"
+        try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
+        let url = try databaseURL(name)
+        let holder = PostgresClient(configuration: PostgresConfiguration(url: url), pool: .init(maxConnections: 1), threadPool: threadPool)
+        let strict = PostgresClient(
+            configuration: PostgresConfiguration(url: url, statementTimeoutMs: 100), pool: .init(maxConnections: 1), threadPool: threadPool)
+        var failure: (any Error)?
+        do {
+            // A "running migration": the migration lock held for 600 ms, six times the second
+            // run's statement timeout.
+            let running = Task {
+                try await holder.withConnection { connection in
+                    try connection.transaction { c in
+                        try c.execute("SELECT pg_advisory_xact_lock(727274)")
+                        usleep(600_000)
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let applied = try await Migrator.migrate(strict, logger: quietLogger)
+            try await running.value
+            #expect(applied == Migrator.all.map(\.version))
+        } catch {
+            failure = error
+        }
+        holder.shutdown()
+        strict.shutdown()
+        try? await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        if let failure { throw failure }
+    }
+
     @Test("same seed → identical rows; another seed → other rows; a non-empty database is refused")
     func determinism() async throws {
         try await withSeedDatabases(3) { a, b, c in

@@ -27,9 +27,10 @@ public enum Migrator {
     public static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
         try await client.withConnection { connection in
             try connection.transaction { connection in
-                try connection.execute("SELECT pg_advisory_xact_lock(727274)")
-                // Index builds and backfills on a large table take minutes: no per-statement limit here.
+                // Index builds and backfills on a large table take minutes, and a second run waits
+                // for a running one on the lock: no per-statement limit here (lifted first).
                 try connection.execute("SET LOCAL statement_timeout = 0")
+                try connection.execute("SELECT pg_advisory_xact_lock(727274)")
                 try connection.execute(
                     """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
