@@ -112,6 +112,23 @@ struct PackageEndpointTests {
         }
     }
 
+    /// Issue 11, item 8: names with `@`, `/`, spaces and non-ASCII letters arrive
+    /// percent-encoded in the path and are found.
+    @Test func percentEncodedNamesAreDecoded() async throws {
+        try await withApp { client, deps in
+            let package = try await Fixture(postgres: deps.postgres).package("@scope/my prompt é")
+            let encoded = try #require(package.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            #expect(encoded.contains("%2F") && encoded.contains("%20") && encoded.contains("%40"))
+            let read = try await client.get("/api/v1/analytics/package/\(encoded)")
+            #expect(read.status == .ok)
+            #expect(try read.json(PackageStats.self).packageName == package.name)
+            let badge = try await client.get("/api/v1/analytics/package/\(encoded)/badge/runs.svg")
+            #expect(badge.status == .ok)
+            // Not valid percent-encoding: taken as sent, and no package has that name.
+            #expect(try await client.get("/api/v1/analytics/package/%ZZ").status == .notFound)
+        }
+    }
+
     @Test func emptyWindowGivesNullsAndZeroFilledDays() async throws {
         try await withApp { client, deps in
             let fixture = Fixture(postgres: deps.postgres)

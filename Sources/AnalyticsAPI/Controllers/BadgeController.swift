@@ -38,7 +38,7 @@ struct BadgeController<Context: RequestContext> {
         }
         let cached: CachedResponse
         do {
-            let idOrName = try context.parameters.require("packageId")
+            let idOrName = try context.parameters.decoded("packageId")
             cached = try await reader.package(idOrName, days: days).1
         } catch AnalyticsError.packageNotFound {
             return Self.render(Badge.notFound(label: label ?? metric.defaultLabel), format: format, style: style, status: .notFound, request: request)

@@ -72,3 +72,13 @@ enum Responses {
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
+
+extension Parameters {
+    /// A path parameter with its percent-encoding removed: Hummingbird hands path parameters
+    /// over as they were sent, so `@scope%2Fname` or `my%20prompt` would name no package.
+    /// A parameter that is not valid percent-encoding is taken as sent.
+    func decoded(_ name: String) throws -> String {
+        let raw = try require(name)
+        return raw.removingPercentEncoding ?? raw
+    }
+}

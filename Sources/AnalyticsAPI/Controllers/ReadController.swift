@@ -17,7 +17,7 @@ struct ReadController<Context: RequestContext> {
 
     @Sendable func package(_ request: Request, context: Context) async throws -> Response {
         let days = try request.days()
-        let idOrName = try context.parameters.require("packageId")
+        let idOrName = try context.parameters.decoded("packageId")
         let (_, cached) = try await reader.package(idOrName, days: days)
         return Responses.cached(cached, request: request, visibility: .publicData)
     }
