@@ -88,6 +88,30 @@ struct WriteEndpointTests {
         }
     }
 
+    /// Issue 11, item 7: lengths are checked as Postgres counts them (code points): a model of
+    /// 8 family emoji is 8 graphemes but 56 code points, one past VARCHAR(50) → 422, nothing
+    /// stored (it used to reach Postgres and answer 500); exactly 50 code points are stored.
+    @Test func lengthsAreCountedLikePostgres() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("emoji")
+            let auth = Tokens.bearer(TestEnvironment.ingestToken)
+            let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}"
+            func event(model: String) -> String { #"{"userId":"\#(user)","model":"\#(model)","tokensUsed":1,"durationMs":1}"# }
+            let digest = try await f.databaseDigest()
+            let tooLong = try await client.post("/api/v1/analytics/usage", json: event(model: String(repeating: family, count: 8)), headers: auth)
+            #expect(tooLong.status == .unprocessableContent)
+            #expect(tooLong.headers[HTTPField.Name("X-Error-Field")!] == "model")
+            #expect(try await f.databaseDigest() == digest)
+            let atTheLimit = String(repeating: family, count: 7) + "a"
+            #expect(atTheLimit.unicodeScalars.count == 50)
+            let stored = try await client.post("/api/v1/analytics/usage", json: event(model: atTheLimit), headers: auth)
+            #expect(stored.status == .created)
+            let id = try #require(try stored.json(IngestResult.self).ids.first)
+            #expect(try await f.scalar("SELECT model FROM playground_usage WHERE id = $1", [id]) == atTheLimit)
+        }
+    }
+
     @Test func ingestionInsertsAllOrNothing() async throws {
         try await withApp { client, deps in
             let f = Fixture(postgres: deps.postgres)

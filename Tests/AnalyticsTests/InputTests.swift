@@ -125,6 +125,19 @@ struct UsageBatchTests {
         }
     }
 
+    /// Code points, as Postgres counts VARCHAR(n), not grapheme clusters.
+    @Test func lengthsInCodePoints() throws {
+        let accented = String(repeating: "e\u{301}", count: 26)  // 26 graphemes, 52 code points
+        #expect(accented.count == 26)
+        #expect(throws: UsageBatch.Problem.self) { try UsageBatch.parse(Array(event(#","model":"\#(accented)""#).utf8)) }
+        let fifty = String(repeating: "e\u{301}", count: 25)
+        #expect(try UsageBatch.parse(Array(event(#","model":"\#(fifty)""#).utf8)).first?.model == fifty)
+        let feedback = String(repeating: "e\u{301}", count: 1001)  // 1001 graphemes, 2002 code points
+        #expect(throws: FeedbackInput.Problem.self) {
+            try FeedbackInput.parse(Array(#"{"usageId":"\#(UUID())","feedback":"\#(feedback)"}"#.utf8))
+        }
+    }
+
     @Test func missingRequiredFieldAndMalformedJSON() {
         #expect(throws: UsageBatch.Problem.invalid(index: 0, field: "userId", reason: "is required")) {
             try UsageBatch.parse(Array(#"{"model":"m","tokensUsed":1,"durationMs":1}"#.utf8))

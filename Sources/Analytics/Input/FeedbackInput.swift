@@ -42,7 +42,8 @@ public struct FeedbackInput: Sendable, Equatable {
         case nil, .null?: break
         case .string(let text)?:
             guard !text.unicodeScalars.contains("\u{0}") else { throw .invalid(field: "feedback", reason: "must not contain NUL characters") }
-            guard text.count <= maxFeedbackLength else {
+            // Characters as Postgres counts them: code points, not grapheme clusters.
+            guard text.unicodeScalars.count <= maxFeedbackLength else {
                 throw .invalid(field: "feedback", reason: "must be at most \(maxFeedbackLength) characters")
             }
             input.feedback = text

@@ -136,7 +136,10 @@ public enum UsageBatch {
             // Postgres text cannot hold NUL characters.
             if text.unicodeScalars.contains("\u{0}") { throw .invalid(index: index, field: field, reason: "must not contain NUL characters") }
             if nonEmpty, text.isEmpty { throw .invalid(index: index, field: field, reason: "must not be empty") }
-            if text.count > maxLength { throw .invalid(index: index, field: field, reason: "must be at most \(maxLength) characters") }
+            // Lengths as Postgres counts them (VARCHAR(n): code points), not grapheme clusters.
+            if text.unicodeScalars.count > maxLength {
+                throw .invalid(index: index, field: field, reason: "must be at most \(maxLength) characters")
+            }
             return text
         }
 
