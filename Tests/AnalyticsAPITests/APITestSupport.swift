@@ -60,18 +60,22 @@ enum Tokens {
         var user_id: String?
         var sub: SubjectClaim?
         var exp: ExpirationClaim
+        var nbf: NotBeforeClaim?
+        var iat: IssuedAtClaim?
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    static func sign(user: UUID?, sub: UUID? = nil, expiresIn: TimeInterval = 3600, secret: String = TestEnvironment.jwtSecret) async throws
-        -> String
-    {
+    static func sign(
+        user: UUID?, sub: UUID? = nil, expiresIn: TimeInterval = 3600, notBefore: Date? = nil, issuedAt: Date? = nil,
+        secret: String = TestEnvironment.jwtSecret
+    ) async throws -> String {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         return try await keys.sign(
             Claims(
                 user_id: user?.uuidString.lowercased(), sub: sub.map { SubjectClaim(value: $0.uuidString) },
-                exp: .init(value: Date().addingTimeInterval(expiresIn))))
+                exp: .init(value: Date().addingTimeInterval(expiresIn)), nbf: notBefore.map { NotBeforeClaim(value: $0) },
+                iat: issuedAt.map { IssuedAtClaim(value: $0) }))
     }
 
     /// A token with `alg: none` and no signature.

@@ -216,6 +216,34 @@ struct AuthenticationTests {
         }
     }
 
+    /// Issue 11, item 9: `nbf` and a future `iat` are respected; a refused unknown user is not
+    /// remembered (a user created a moment later gets in at once).
+    @Test func notBeforeIssuedAtAndNewUsers() async throws {
+        let replica = try await makeReplica { $0.authCacheSeconds = 30 }
+        defer { Task { await replica.shutdown() } }
+        try await withFreshApp(replica) { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("claims")
+            let later = Date().addingTimeInterval(300)
+            for (name, token) in [
+                ("nbf in the future", try await Tokens.sign(user: user, notBefore: later)),
+                ("iat in the future", try await Tokens.sign(user: user, issuedAt: later)),
+            ] {
+                let response = try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(token))
+                #expect(response.status == .unauthorized, "\(name)")
+                #expect(response.headers[.wwwAuthenticate] == "Bearer", "\(name)")
+            }
+            let fine = try await Tokens.sign(user: user, notBefore: Date().addingTimeInterval(-10), issuedAt: Date().addingTimeInterval(-10))
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(fine)).status == .ok)
+
+            let newcomer = UUID()
+            let headers = Tokens.bearer(try await Tokens.sign(user: newcomer))
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .unauthorized)
+            try await f.exec("INSERT INTO users (id, username) VALUES ($1, $2)", [newcomer, "newcomer-\(f.tag)"])
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .ok)
+        }
+    }
+
     @Test func unknownRoutesAndMethods() async throws {
         try await withApp { client, _ in
             let missing = try await client.get("/api/v1/analytics/nothing-here")

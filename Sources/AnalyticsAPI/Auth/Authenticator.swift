@@ -5,14 +5,23 @@ import HTTPTypes
 import Hummingbird
 import JWTKit
 
-/// The claims PRPM's registry tokens carry: the user in `user_id` (else `sub`), `exp` required.
+/// The claims PRPM's registry tokens carry: the user in `user_id` (else `sub`), `exp` required;
+/// `nbf` and `iat`, when present, must not lie in the future (a minute of clock skew allowed).
 struct AccessTokenClaims: JWTPayload {
     var user_id: String?
     var sub: SubjectClaim?
     var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
+    var iat: IssuedAtClaim?
+
+    static let clockSkew: TimeInterval = 60
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()
+        try nbf?.verifyNotBefore(currentDate: Date().addingTimeInterval(Self.clockSkew))
+        if let iat, iat.value > Date().addingTimeInterval(Self.clockSkew) {
+            throw JWTError.claimVerificationFailure(failedClaim: iat, reason: "issued in the future")
+        }
     }
 }
 
@@ -59,7 +68,9 @@ public final class Authenticator: Sendable {
             active = cached
         } else {
             active = try await queries.isActiveUser(id)
-            activeUsers[id] = active
+            // Only "active" is remembered: a user created a moment ago must not be refused for
+            // AUTH_CACHE_S because an earlier request came first.
+            if active { activeUsers[id] = active }
         }
         guard active else { throw APIError.unauthorized("unknown or deleted user") }
         return id
