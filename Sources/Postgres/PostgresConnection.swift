@@ -28,7 +28,12 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
 
     public init(configuration: PostgresConfiguration) throws {
         let options = "-c statement_timeout=\(configuration.statementTimeoutMs) -c TimeZone=UTC -c client_min_messages=warning"
+        // TCP keepalives and a user timeout come first, so that the URL may override them: a
+        // black-holed database host fails a call within about 30 s instead of pinning a pool
+        // thread for the kernel's default of hours.
         let pairs: [(String, String)] = [
+            ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+            ("tcp_user_timeout", "30000"),
             ("dbname", configuration.url),
             ("connect_timeout", String(configuration.connectTimeoutSeconds)),
             ("application_name", configuration.applicationName),
@@ -48,6 +53,18 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     }
 
     deinit { close() }
+
+    /// The value of a connection option as libpq uses it (after defaults and the URL).
+    public func option(_ keyword: String) -> String? {
+        guard let conn, let options = PQconninfo(conn) else { return nil }
+        defer { PQconninfoFree(options) }
+        var index = 0
+        while let name = options[index].keyword {
+            if String(cString: name) == keyword { return options[index].val.map { String(cString: $0) } }
+            index += 1
+        }
+        return nil
+    }
 
     public var isUsable: Bool {
         guard let conn, !broken else { return false }

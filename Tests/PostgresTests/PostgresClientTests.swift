@@ -25,6 +25,20 @@ struct PostgresClientTests {
         #expect(throws: PostgresError.self) { try row.decode("missing", as: Int.self) }
     }
 
+    /// Issue 11, item 9: TCP keepalives and a user timeout on every connection (a URL may override them).
+    @Test func connectionsUseKeepalivesAndAUserTimeout() throws {
+        let connection = try PostgresConnection(configuration: PostgresConfiguration(url: TestEnvironment.databaseURL))
+        defer { connection.close() }
+        #expect(connection.option("keepalives") == "1")
+        #expect(connection.option("keepalives_idle") == "30")
+        #expect(connection.option("tcp_user_timeout") == "30000")
+        let separator = TestEnvironment.databaseURL.contains("?") ? "&" : "?"
+        let overridden = try PostgresConnection(
+            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL + separator + "keepalives_idle=5"))
+        defer { overridden.close() }
+        #expect(overridden.option("keepalives_idle") == "5")
+    }
+
     @Test func timestampsRoundTripInUTC() async throws {
         let client = try await TestEnvironment.postgres()
         let date = Date(timeIntervalSince1970: 1_764_072_245.123456)
