@@ -106,9 +106,15 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         result = nil
     }
 
+    /// Runs `body` in one `REPEATABLE READ READ ONLY` transaction: every statement of an answer
+    /// reads the same snapshot, so its parts agree with each other under concurrent writes.
+    public func readOnlySnapshot<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
+    }
+
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try execute("BEGIN")
+    public func transaction<T>(begin: String = "BEGIN", _ body: (PostgresConnection) throws -> T) throws -> T {
+        try execute(begin)
         do {
             let value = try body(self)
             try execute("COMMIT")
