@@ -112,6 +112,56 @@ struct WriteEndpointTests {
         }
     }
 
+    /// Contract section 4 / issue 11 item 3: `Idempotency-Key` makes a retry safe.
+    @Test func idempotencyKeyMakesRetriesSafe() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("retry")
+            let package = try await f.package("retried")
+            var headers = Tokens.bearer(TestEnvironment.ingestToken)
+            headers[HTTPField.Name("Idempotency-Key")!] = "batch-\(f.tag)"
+            let body =
+                #"{"events":[{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":1,"durationMs":1},"#
+                + #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":2,"durationMs":2}]}"#
+            func rows() async throws -> String? {
+                try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id])
+            }
+            // Concurrent retries of the same request: one batch is inserted, all get its answer.
+            let keyed = headers
+            let answers = try await withThrowingTaskGroup(of: (HTTPResponse.Status, [UUID]).self) { group in
+                for _ in 0..<5 {
+                    group.addTask {
+                        let response = try await client.post("/api/v1/analytics/usage", json: body, headers: keyed)
+                        return (response.status, try response.json(IngestResult.self).ids)
+                    }
+                }
+                var all: [(HTTPResponse.Status, [UUID])] = []
+                for try await answer in group { all.append(answer) }
+                return all
+            }
+            #expect(answers.allSatisfy { $0.0 == .created })
+            #expect(Set(answers.map(\.1)).count == 1)
+            #expect(answers[0].1.count == 2)
+            #expect(try await rows() == "2")
+            // A later retry: the first answer again, nothing inserted.
+            let retry = try await client.post("/api/v1/analytics/usage", json: body, headers: headers)
+            #expect(retry.status == .created)
+            #expect(try retry.json(IngestResult.self).ids == answers[0].1)
+            #expect(try await rows() == "2")
+            // The same key with another body: 422, nothing stored.
+            let digest = try await f.databaseDigest()
+            let other = try await client.post(
+                "/api/v1/analytics/usage", json: body.replacingOccurrences(of: "\"tokensUsed\":2", with: "\"tokensUsed\":3"), headers: headers)
+            #expect(other.status == .unprocessableContent)
+            #expect(other.headers[HTTPField.Name("X-Error-Field")!] == "Idempotency-Key")
+            #expect(try await f.databaseDigest() == digest)
+            // A malformed key: 400, nothing stored.
+            headers[HTTPField.Name("Idempotency-Key")!] = "has spaces in it"
+            #expect(try await client.post("/api/v1/analytics/usage", json: body, headers: headers).status == .badRequest)
+            #expect(try await f.databaseDigest() == digest)
+        }
+    }
+
     @Test func ingestionInsertsAllOrNothing() async throws {
         try await withApp { client, deps in
             let f = Fixture(postgres: deps.postgres)

@@ -40,9 +40,24 @@ extension AnalyticsQueries {
         return (result, affected)
     }
 
+    /// An `Idempotency-Key` and the request body it came with.
+    public struct Idempotency: Sendable {
+        public let key: String
+        public let body: String
+        public init(key: String, body: String) {
+            self.key = key
+            self.body = body
+        }
+    }
+
     /// Inserts a validated batch in one statement (all or nothing). A reference to a user,
     /// org, package or session that does not exist is reported with the first event's index.
-    public func ingest(_ events: [UsageEvent]) async throws -> ([UUID], AffectedEntities) {
+    /// With `idempotency`, the key and a digest of the body are stored in the same transaction:
+    /// the same key with the same body returns the first answer and inserts nothing (the
+    /// `inserted` flag is false); with another body it is refused.
+    public func ingest(_ events: [UsageEvent], idempotency: Idempotency? = nil) async throws -> (
+        ids: [UUID], affected: AffectedEntities, inserted: Bool
+    ) {
         let ids = events.map { _ in UUID() }
         func column<T: PostgresEncodable>(_ value: (UsageEvent) -> T?) -> PostgresArray {
             PostgresArray(events.map { value($0)?.postgresText ?? nil })
@@ -53,34 +68,58 @@ extension AnalyticsQueries {
             column(\.responseSizeBytes), column(\.inputLength), column(\.outputLength), column(\.errorOccurred), column(\.errorMessage),
             column(\.userRating), column(\.wasHelpful), column(\.userFeedback), column(\.comparisonMode), column(\.createdAt),
         ]
+        let stored: [UUID]?
         do {
-            _ = try await postgres.withConnection { c in
-                try c.query(
-                    """
-                    INSERT INTO playground_usage (id, user_id, org_id, package_id, package_version, session_id, model, tokens_used,
-                      duration_ms, credits_spent, request_size_bytes, response_size_bytes, input_length, output_length, error_occurred,
-                      error_message, user_rating, was_helpful, user_feedback, comparison_mode, created_at)
-                    SELECT id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
-                      request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message, user_rating,
-                      was_helpful, user_feedback, comparison_mode, coalesce(created_at, now())
-                    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::integer[],
-                      $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::boolean[],
-                      $16::text[], $17::integer[], $18::boolean[], $19::text[], $20::boolean[], $21::timestamptz[])
-                      AS t(id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
-                           request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
-                           user_rating, was_helpful, user_feedback, comparison_mode, created_at)
-                    """, parameters, prepare: true)
+            stored = try await postgres.withConnection { c -> [UUID]? in
+                try c.transaction { c -> [UUID]? in
+                    if let idempotency {
+                        // A concurrent request with the same key waits here for the first to commit.
+                        let claimed = try c.query(
+                            """
+                            INSERT INTO ingest_requests (key, body_sha256, ids) VALUES ($1, sha256(convert_to($2, 'UTF8')), $3::uuid[])
+                            ON CONFLICT (key) DO NOTHING RETURNING key
+                            """, [idempotency.key, idempotency.body, PostgresArray(ids)], prepare: true)
+                        if claimed.isEmpty {
+                            let earlier = try c.query(
+                                """
+                                SELECT u.id, r.body_sha256 = sha256(convert_to($2, 'UTF8')) AS same
+                                FROM ingest_requests r, unnest(r.ids) WITH ORDINALITY AS u(id, n) WHERE r.key = $1 ORDER BY u.n
+                                """, [idempotency.key, idempotency.body])
+                            guard let first = earlier.first, try first.decode("same", as: Bool.self) else {
+                                throw AnalyticsError.invalidField(field: "Idempotency-Key", reason: "was already used with another body", index: nil)
+                            }
+                            return try earlier.map { try $0.decode("id", as: UUID.self) }
+                        }
+                    }
+                    try c.query(
+                        """
+                        INSERT INTO playground_usage (id, user_id, org_id, package_id, package_version, session_id, model, tokens_used,
+                          duration_ms, credits_spent, request_size_bytes, response_size_bytes, input_length, output_length, error_occurred,
+                          error_message, user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+                        SELECT id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+                          request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message, user_rating,
+                          was_helpful, user_feedback, comparison_mode, coalesce(created_at, now())
+                        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::integer[],
+                          $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::boolean[],
+                          $16::text[], $17::integer[], $18::boolean[], $19::text[], $20::boolean[], $21::timestamptz[])
+                          AS t(id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+                               request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
+                               user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+                        """, parameters, prepare: true)
+                    return nil
+                }
             }
         } catch let error as PostgresError where error.sqlState == PostgresError.foreignKeyViolation {
             throw try await firstMissingReference(events) ?? error
         }
+        if let stored { return (stored, AffectedEntities(), false) }
         var affected = AffectedEntities()
         for event in events {
             affected.userIds.insert(event.userId)
             if let package = event.packageId { affected.packageIds.insert(package) }
             if let org = event.orgId { affected.orgIds.insert(org) }
         }
-        return (ids, affected)
+        return (ids, affected, true)
     }
 
     /// Finds the first event that names a row that does not exist.

@@ -1,6 +1,7 @@
 import Analytics
 import AnalyticsCache
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// POST feedback (authenticated) and usage ingestion (ingest token). Both mark the entities
@@ -37,13 +38,24 @@ struct WriteController<Context: RequestContext> {
             Self.constantTimeEquals(String(header.dropFirst(7)), ingestToken)
         else { throw APIError.unauthorized("invalid ingest token") }
         var request = request
-        let events = try UsageBatch.parse(try await request.jsonBody(limit: maxIngestBodyBytes))
+        let body = try await request.jsonBody(limit: maxIngestBodyBytes)
+        let events = try UsageBatch.parse(body)
+        let idempotency = try Self.idempotency(request.headers[HTTPField.Name("Idempotency-Key")!], body: body)
         let ids = try await deadline.run { [queries, cache] in
-            let (ids, affected) = try await queries.ingest(events)
-            await cache.recordWrite(affected)
+            let (ids, affected, inserted) = try await queries.ingest(events, idempotency: idempotency)
+            if inserted { await cache.recordWrite(affected) }
             return ids
         }
         return try Responses.json(IngestResult(ids: ids), status: .created)
+    }
+
+    /// `Idempotency-Key`: 1 to 255 visible ASCII characters (as the IETF draft's examples).
+    static func idempotency(_ header: String?, body: [UInt8]) throws -> AnalyticsQueries.Idempotency? {
+        guard let header else { return nil }
+        guard (1...255).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", code: "bad_idempotency_key")
+        }
+        return AnalyticsQueries.Idempotency(key: header, body: String(decoding: body, as: UTF8.self))
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {

@@ -631,10 +631,24 @@ enum OpenAPIDocument {
                   "ingestion"
                 ],
                 "summary": "Ingest usage events (one, or a batch of up to 1000).",
-                "description": "Validated whole and inserted in one transaction (all or nothing). Invalid: 422 naming the index and field of the first bad event (also in X-Error-Index / X-Error-Field).",
+                "description": "Validated whole and inserted in one transaction (all or nothing). Invalid: 422 naming the index and field of the first bad event (also in X-Error-Index / X-Error-Field). With Idempotency-Key, a retry with the same key and body returns the first answer and inserts nothing; the same key with another body is a 422.",
                 "security": [
                   {
                     "IngestToken": []
+                  }
+                ],
+                "parameters": [
+                  {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": false,
+                    "description": "Makes a retry safe: 1 to 255 visible ASCII characters (else 400).",
+                    "schema": {
+                      "type": "string",
+                      "minLength": 1,
+                      "maxLength": 255,
+                      "pattern": "^[!-~]+$"
+                    }
                   }
                 ],
                 "requestBody": {
