@@ -23,41 +23,41 @@ struct SeedTests {
         return options
     }()
 
-    @Test("migrations are not cut off by the connection's statement timeout (index builds on big tables take minutes)")
-    func migrationsIgnoreTheStatementTimeout() async throws {
+    /// Runs `body` with the URL of a new empty database, dropped afterwards (also when `body` throws).
+    func withScratchDatabase(_ body: (String) async throws -> Void) async throws {
         let admin = try client("postgres")
         defer { admin.shutdown() }
         let name = "prpm_migratetest_\(UUID().uuidString.prefix(8).lowercased())"
         try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
-        let strict = PostgresClient(
-            configuration: PostgresConfiguration(url: try databaseURL(name), statementTimeoutMs: 1), pool: .init(maxConnections: 1),
-            threadPool: threadPool)
         var failure: (any Error)?
-        do {
-            // Creating the schema takes far longer than 1 ms: only a lifted limit lets this pass.
-            try await Migrator.migrate(strict, logger: quietLogger)
-            #expect(try await int(strict, "SELECT max(version) FROM schema_migrations") == Migrator.all.last?.version)
-            await #expect(throws: (any Error).self) { try await strict.query("SELECT pg_sleep(0.05)") }
-        } catch {
-            failure = error
-        }
-        strict.shutdown()
+        do { try await body(try databaseURL(name)) } catch { failure = error }
         try? await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
         if let failure { throw failure }
     }
 
+    @Test("migrations are not cut off by the connection's statement timeout (index builds on big tables take minutes)")
+    func migrationsIgnoreTheStatementTimeout() async throws {
+        try await withScratchDatabase { url in
+            let strict = PostgresClient(
+                configuration: PostgresConfiguration(url: url, statementTimeoutMs: 1), pool: .init(maxConnections: 1), threadPool: threadPool)
+            defer { strict.shutdown() }
+            // Creating the schema takes far longer than 1 ms: only a lifted limit lets this pass.
+            try await Migrator.migrate(strict, logger: quietLogger)
+            #expect(try await int(strict, "SELECT max(version) FROM schema_migrations") == Migrator.all.last?.version)
+            await #expect(throws: (any Error).self) { try await strict.query("SELECT pg_sleep(0.05)") }
+        }
+    }
+
     @Test("a second migrate waits for a running one instead of failing on its statement timeout (issue 11, item 6)")
     func concurrentMigrationsWait() async throws {
-        let admin = try client("postgres")
-        defer { admin.shutdown() }
-        let name = "prpm_migratetest_\(UUID().uuidString.prefix(8).lowercased())"
-        try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
-        let url = try databaseURL(name)
-        let holder = PostgresClient(configuration: PostgresConfiguration(url: url), pool: .init(maxConnections: 1), threadPool: threadPool)
-        let strict = PostgresClient(
-            configuration: PostgresConfiguration(url: url, statementTimeoutMs: 100), pool: .init(maxConnections: 1), threadPool: threadPool)
-        var failure: (any Error)?
-        do {
+        try await withScratchDatabase { url in
+            let holder = PostgresClient(configuration: PostgresConfiguration(url: url), pool: .init(maxConnections: 1), threadPool: threadPool)
+            let strict = PostgresClient(
+                configuration: PostgresConfiguration(url: url, statementTimeoutMs: 100), pool: .init(maxConnections: 1), threadPool: threadPool)
+            defer {
+                holder.shutdown()
+                strict.shutdown()
+            }
             // A "running migration": the migration lock held for 600 ms, six times the second
             // run's statement timeout.
             let running = Task {
@@ -72,13 +72,7 @@ struct SeedTests {
             let applied = try await Migrator.migrate(strict, logger: quietLogger)
             try await running.value
             #expect(applied == Migrator.all.map(\.version))
-        } catch {
-            failure = error
         }
-        holder.shutdown()
-        strict.shutdown()
-        try? await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        if let failure { throw failure }
     }
 
     @Test("same seed → identical rows; another seed → other rows; a non-empty database is refused")
