@@ -36,9 +36,6 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it).
     public var entity: String { "\(endpoint.rawValue):\(entityId)" }
 
-    /// The entry keys of an entity start with this.
-    public static func prefix(ofEntity entity: String) -> String { "\(Self.prefix)\(entity):" }
-
     /// The time (ms) of the newest write to an entity: entries whose snapshot is older miss it.
     public static func writtenKey(ofEntity entity: String) -> String { "\(Self.prefix)written:\(entity)" }
 

@@ -112,7 +112,6 @@ public final class InMemoryCacheStore: CacheStore {
         var entries: [String: CacheEntry] = [:]
         var marks: [String: Int64] = [:]
         var locks: [String: String] = [:]
-        var stores = 0
     }
 
     private let state = Mutex(State())
@@ -124,9 +123,6 @@ public final class InMemoryCacheStore: CacheStore {
         get { failingFlag.load(ordering: .relaxed) }
         set { failingFlag.store(newValue, ordering: .relaxed) }
     }
-
-    /// How many stores succeeded.
-    public var storeCount: Int { state.withLock { $0.stores } }
 
     public func entry(_ key: CacheKey) -> CacheEntry? { state.withLock { $0.entries[key.description] } }
 
@@ -142,7 +138,6 @@ public final class InMemoryCacheStore: CacheStore {
         return state.withLock { state in
             if let old = state.entries[key.description], old.snapshot > entry.snapshot { return false }
             state.entries[key.description] = entry
-            state.stores += 1
             return true
         }
     }

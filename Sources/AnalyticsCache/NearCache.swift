@@ -56,10 +56,5 @@ public final class NearCache: Sendable {
         }
     }
 
-    public func remove(_ keys: [String]) {
-        guard isEnabled else { return }
-        items.withLock { items in for key in keys { items[key] = nil } }
-    }
-
     public func removeAll() { items.withLock { $0.removeAll() } }
 }
