@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import Postgres
+import TestSupport
 import Testing
 
 @testable import AnalyticsSeed
@@ -60,14 +61,7 @@ struct SeedTests {
             }
             // A "running migration": the migration lock held for 600 ms, six times the second
             // run's statement timeout.
-            let running = Task {
-                try await holder.withConnection { connection in
-                    try connection.transaction { c in
-                        try c.execute("SELECT pg_advisory_xact_lock(727274)")
-                        usleep(600_000)
-                    }
-                }
-            }
+            let running = TestEnvironment.holdInTransaction(holder, "SELECT pg_advisory_xact_lock(727274)", for: .milliseconds(600))
             try await Task.sleep(for: .milliseconds(100))
             let applied = try await Migrator.migrate(strict, logger: quietLogger)
             try await running.value

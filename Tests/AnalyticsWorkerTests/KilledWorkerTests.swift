@@ -30,14 +30,7 @@ struct KilledWorkerTests {
             configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
             threadPool: TestEnvironment.threadPool)
         defer { locker.shutdown() }
-        let release = Task {
-            try await locker.withConnection { connection in
-                try connection.transaction { c in
-                    try c.execute("LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE")
-                    usleep(4_000_000)
-                }
-            }
-        }
+        let release = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .seconds(4))
         try await Task.sleep(for: .milliseconds(200))
         let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("victim-\(f.tag).pid").path
         let environment = [

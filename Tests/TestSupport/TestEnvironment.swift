@@ -53,6 +53,20 @@ public enum TestEnvironment {
         guard status == 0 else { throw SvcError(command: command, status: status) }
     }
 
+    /// Runs `statement` (a lock) in a transaction on one of `client`'s connections and keeps
+    /// the transaction open for `holding`; the returned task ends when it is released.
+    public static func holdInTransaction(_ client: PostgresClient, _ statement: String, for holding: Duration) -> Task<Void, any Error> {
+        let microseconds = UInt32(holding.components.seconds * 1_000_000 + holding.components.attoseconds / 1_000_000_000_000)
+        return Task {
+            try await client.withConnection { connection in
+                try connection.transaction { c in
+                    try c.execute(statement)
+                    usleep(microseconds)
+                }
+            }
+        }
+    }
+
     public struct SvcError: Error {
         public let command: String
         public let status: Int32
