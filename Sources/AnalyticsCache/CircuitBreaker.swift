@@ -90,7 +90,7 @@ public final class CircuitBreaker: Sendable {
     /// process is busiest.
     public static func isLocalCongestion(_ error: any Error) -> Bool {
         if error is CancellationError { return true }
-        if let poolError = error as? PoolError { return poolError == .acquireTimeout }
+        if let poolError = error as? PoolError { return poolError == .acquireTimeout || poolError == .overloaded }
         return false
     }
 

@@ -180,6 +180,7 @@ public final class ResponseCache: Sendable {
                 logger.warning("serving stale entry: database unavailable", metadata: ["key": "\(key)", "error": "\(error)"])
                 return record(key, CachedResponse(entry: entry, status: .stale, ttl: ttl, freshUntil: 0))
             }
+            if error is AnalyticsError || error as? PoolError == .overloaded { throw error }
             throw AnalyticsError.databaseUnavailable(String(describing: error))
         }
     }
@@ -328,12 +329,13 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    /// Postgres unreachable, restarting, or too slow: what a stale copy can stand in for.
+    /// Postgres unreachable, restarting, too slow or overloaded, or the request's deadline
+    /// passed: what a stale copy can stand in for.
     public static func isDatabaseOutage(_ error: any Error) -> Bool {
         switch error {
         case let error as PostgresError: return error.isConnectionFailure || error.sqlState == PostgresError.queryCanceled
-        case let error as PoolError: return error == .acquireTimeout
-        case AnalyticsError.databaseUnavailable: return true
+        case let error as PoolError: return error == .acquireTimeout || error == .overloaded
+        case AnalyticsError.databaseUnavailable, AnalyticsError.timedOut: return true
         default: return false
         }
     }

@@ -11,12 +11,30 @@ public protocol BlockingConnection: AnyObject, Sendable {
     /// False once the connection saw a connection-level failure; the pool then drops it.
     var isUsable: Bool { get }
     func close()
+    /// Asks the server to stop the call running on this connection (Postgres: a cancel
+    /// request). Called from another thread while that call runs; must be thread-safe.
+    func interrupt()
+}
+
+extension BlockingConnection {
+    public func interrupt() {}
+}
+
+/// What a caller whose task is cancelled gets while its call runs on a connection.
+public enum CancellationPolicy: Sendable {
+    /// The caller returns at once with `CancellationError`; the call is interrupted on the
+    /// server and its connection comes back to the pool when the thread is done with it.
+    case interrupt
+    /// The caller waits for the outcome (a write must report what really happened).
+    case awaitOutcome
 }
 
 /// Errors of the pool itself.
 public enum PoolError: Error, Equatable, Sendable {
     /// No connection became free within the acquire timeout.
     case acquireTimeout
+    /// As many callers as allowed already wait for a connection: refused without waiting.
+    case overloaded
     /// The pool was shut down.
     case shutdown
 }
@@ -30,9 +48,13 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
     public struct Configuration: Sendable {
         public var maxConnections: Int
         public var acquireTimeout: Duration
-        public init(maxConnections: Int = 8, acquireTimeout: Duration = .seconds(5)) {
+        /// At most this many callers wait for a connection; more are refused at once with
+        /// `PoolError.overloaded` instead of queueing behind work that cannot finish in time.
+        public var maxWaiters: Int
+        public init(maxConnections: Int = 8, acquireTimeout: Duration = .seconds(5), maxWaiters: Int = .max) {
             self.maxConnections = maxConnections
             self.acquireTimeout = acquireTimeout
+            self.maxWaiters = maxWaiters
         }
     }
 
@@ -79,27 +101,43 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
     }
 
     /// Runs `body` with a connection of the pool on the pool's thread pool.
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        let connection = try await acquire()
-        let result: (Connection, Result<T, any Error>)
-        do {
-            result = try await threadPool.runIfActive {
-                let existing: Connection
-                if let connection { existing = connection } else { existing = try self.factory() }
-                do {
-                    return (existing, Result<T, any Error>.success(try body(existing)))
-                } catch {
-                    return (existing, Result<T, any Error>.failure(error))
+    ///
+    /// - Parameters:
+    ///   - acquireTimeout: how long to wait for a free connection (the pool's setting by default).
+    ///   - onCancel: what a cancelled caller gets while `body` runs (see `CancellationPolicy`).
+    ///     Waiting for a connection always ends at once on cancellation.
+    public func withConnection<T: Sendable>(
+        acquireTimeout: Duration? = nil, onCancel: CancellationPolicy = .interrupt,
+        _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
+        let connection = try await acquire(timeout: acquireTimeout ?? configuration.acquireTimeout)
+        let call = Call<T>(policy: onCancel)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                call.attach(continuation)
+                threadPool.submit { state in
+                    var used = connection
+                    let result: Result<T, any Error>
+                    if state == .cancelled {
+                        result = .failure(PoolError.shutdown)
+                    } else {
+                        do {
+                            let existing = try connection ?? self.factory()
+                            used = existing
+                            result = call.start(on: existing) ? Result { try body(existing) } : .failure(CancellationError())
+                        } catch {
+                            result = .failure(error)
+                        }
+                    }
+                    // The call ends before the connection goes back: an interrupt can only
+                    // reach the call it was meant for.
+                    call.finish(result)
+                    if let used { self.release(used) } else { self.releaseSlot() }
                 }
             }
-        } catch {
-            // The factory failed or the thread pool is gone: the slot is free again.
-            if let connection { release(connection) } else { releaseSlot() }
-            throw error
+        } onCancel: {
+            call.cancel()
         }
-        // Released exactly once, whether `body` succeeded or threw.
-        release(result.0)
-        return try result.1.get()
     }
 
     /// Closes idle connections and fails waiters; connections in use are closed when returned.
@@ -136,10 +174,12 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
         case create
         case wait(UInt64)
         case shutdown
+        case overloaded
     }
 
     /// Returns an idle connection, or nil when the caller may open a new one.
-    private func acquire() async throws -> Connection? {
+    private func acquire(timeout: Duration) async throws -> Connection? {
+        try Task.checkCancellation()
         // Fast path without a suspension: an idle connection, or a free slot.
         let immediate = state.withLock { state -> Immediate? in
             if state.isShutdown { return .shutdown }
@@ -148,46 +188,56 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                 state.open += 1
                 return .create
             }
+            if state.waiters.count >= configuration.maxWaiters { return .overloaded }
             return nil
         }
         switch immediate {
         case .connection(let connection): return connection
         case .create: return nil
         case .shutdown: throw PoolError.shutdown
+        case .overloaded: throw PoolError.overloaded
         case .wait, nil: break
         }
-        let timeout = configuration.acquireTimeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Connection?, any Error>) in
-            let action = state.withLock { state -> Immediate in
-                if state.isShutdown { return .shutdown }
-                if let connection = state.idle.popLast() { return .connection(connection) }
-                if state.open < configuration.maxConnections {
-                    state.open += 1
-                    return .create
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        // The timeout is dropped as soon as the waiter is served or leaves.
+        let timer = TimerWheel.shared.schedule(after: timeout) { [weak self] in self?.leave(waiter: id, with: PoolError.acquireTimeout) }
+        defer { TimerWheel.shared.cancel(timer) }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Connection?, any Error>) in
+                let action = state.withLock { state -> Immediate in
+                    if state.isShutdown { return .shutdown }
+                    if let connection = state.idle.popLast() { return .connection(connection) }
+                    if state.open < configuration.maxConnections {
+                        state.open += 1
+                        return .create
+                    }
+                    if state.waiters.count >= configuration.maxWaiters { return .overloaded }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return .wait(id)
                 }
-                state.nextWaiterID += 1
-                state.waiters.append(Waiter(id: state.nextWaiterID, continuation: continuation))
-                return .wait(state.nextWaiterID)
-            }
-            switch action {
-            case .connection(let connection): continuation.resume(returning: connection)
-            case .create: continuation.resume(returning: nil)
-            case .shutdown: continuation.resume(throwing: PoolError.shutdown)
-            case .wait(let id):
-                Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    self?.timeOut(waiter: id)
+                switch action {
+                case .connection(let connection): continuation.resume(returning: connection)
+                case .create: continuation.resume(returning: nil)
+                case .shutdown: continuation.resume(throwing: PoolError.shutdown)
+                case .overloaded: continuation.resume(throwing: PoolError.overloaded)
+                case .wait: break
                 }
             }
+        } onCancel: {
+            leave(waiter: id, with: CancellationError())
         }
     }
 
-    private func timeOut(waiter id: UInt64) {
+    /// Fails a waiter that is still waiting (timed out or cancelled).
+    private func leave(waiter id: UInt64, with error: any Error) {
         let waiter = state.withLock { state -> Waiter? in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
-        waiter?.continuation.resume(throwing: PoolError.acquireTimeout)
+        waiter?.continuation.resume(throwing: error)
     }
 
     private enum Next {
@@ -229,5 +279,62 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
             return nil
         }
         waiter?.continuation.resume(returning: nil)
+    }
+}
+
+/// One call on a pooled connection: its caller's continuation, resumed exactly once with
+/// the outcome or, for an interruptible caller that was cancelled, with `CancellationError`.
+private final class Call<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var cancelled = false
+        var connection: (any BlockingConnection)?
+        var done = false
+    }
+
+    private let policy: CancellationPolicy
+    private let state = Mutex(State())
+
+    init(policy: CancellationPolicy) { self.policy = policy }
+
+    func attach(_ continuation: CheckedContinuation<T, any Error>) {
+        let resume = state.withLock { state -> Result<T, any Error>? in
+            if state.cancelled { return .failure(CancellationError()) }
+            state.continuation = continuation
+            return nil
+        }
+        if let resume { continuation.resume(with: resume) }
+    }
+
+    /// Registers the connection the call runs on; false when its caller already left.
+    func start(on connection: any BlockingConnection) -> Bool {
+        state.withLock { state in
+            if state.cancelled { return false }
+            state.connection = connection
+            return true
+        }
+    }
+
+    func finish(_ outcome: Result<T, any Error>) {
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            state.done = true
+            state.connection = nil
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(with: outcome)
+    }
+
+    func cancel() {
+        guard policy == .interrupt else { return }
+        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard !state.done, !state.cancelled else { return nil }
+            state.cancelled = true
+            // Under the lock: the call cannot end and hand its connection to someone else meanwhile.
+            state.connection?.interrupt()
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume(throwing: CancellationError())
     }
 }

@@ -19,16 +19,17 @@ public final class PostgresClient: Sendable {
     /// Runs `body` with a pooled connection on the blocking thread pool.
     /// A connection broken by a server restart is dropped and the call is retried once
     /// on a fresh connection when `retryOnBrokenConnection` is set (use it for reads).
+    /// `acquireTimeout` and `onCancel` are the pool's (see `BlockingPool.withConnection`).
     public func withConnection<T: Sendable>(
-        retryOnBrokenConnection: Bool = false,
+        retryOnBrokenConnection: Bool = false, acquireTimeout: Duration? = nil, onCancel: CancellationPolicy = .interrupt,
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         do {
-            return try await pool.withConnection(body)
+            return try await pool.withConnection(acquireTimeout: acquireTimeout, onCancel: onCancel, body)
         } catch let error as PostgresError where error.isConnectionFailure && retryOnBrokenConnection {
             // Other idle connections were most likely broken by the same restart.
             pool.drainIdle()
-            return try await pool.withConnection(body)
+            return try await pool.withConnection(acquireTimeout: acquireTimeout, onCancel: onCancel, body)
         }
     }
 

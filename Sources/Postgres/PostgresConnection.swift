@@ -25,6 +25,8 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     /// SQL text → prepared statement name, per connection.
     private var prepared: [String: String] = [:]
     private var broken = false
+    /// libpq's handle for cancel requests (thread-safe to use while a call runs).
+    private var canceller: OpaquePointer?
 
     public init(configuration: PostgresConfiguration) throws {
         let options = "-c statement_timeout=\(configuration.statementTimeoutMs) -c TimeZone=UTC -c client_min_messages=warning"
@@ -50,6 +52,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
             self.conn = nil
             throw PostgresError.connection(message.trimmingTrailingNewlines)
         }
+        canceller = PQgetCancel(conn)
     }
 
     deinit { close() }
@@ -72,8 +75,18 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     }
 
     public func close() {
+        if let canceller { PQfreeCancel(canceller) }
+        canceller = nil
         if let conn { PQfinish(conn) }
         conn = nil
+    }
+
+    /// Sends a cancel request for the statement running now: the server stops it, and the
+    /// call running on this connection fails with `57014 query_canceled`.
+    public func interrupt() {
+        guard let canceller else { return }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(canceller, &message, Int32(message.count))
     }
 
     /// Runs one statement with text parameters (`$1`, `$2`, …).

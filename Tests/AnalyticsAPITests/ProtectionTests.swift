@@ -1,7 +1,9 @@
+import ConnectionPool
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -47,7 +49,7 @@ struct ProtectionTests {
         let package = try await Fixture(postgres: replica.postgres).package("congested")
         // The one pooled Redis connection is busy for 400 ms: every Redis call of the reads
         // meanwhile gives up waiting for it (pool acquire timeout, 50 ms).
-        let busy = Task { try await replica.redis.pool.withConnection { _ in usleep(400_000) } }
+        let busy = Task { try await replica.redis.pool.withConnection { _ in _ = usleep(400_000) } }
         try await Task.sleep(for: .milliseconds(20))
         try await withFreshApp(replica) { client, _ in
             try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -60,23 +62,21 @@ struct ProtectionTests {
         #expect(try await replica.redis.command("PING") == .status("PONG"))
     }
 
-    @Test func slowRequestsAnswer503AtTheDeadline() async throws {
-        let replica = try await makeReplica { $0.requestTimeoutMs = 200 }
+    @Test func slowRequestsAnswer503AtTheDeadlineAndTheirStatementIsCancelled() async throws {
+        // One pooled connection: the statement of the request runs on a backend we know.
+        let replica = try await makeReplica { config in
+            config.requestTimeoutMs = 200
+            config.postgresPoolSize = 1
+        }
         defer { Task { await replica.shutdown() } }
         let package = try await Fixture(postgres: replica.postgres).package("slow")
+        let backend = try #require(try await replica.postgres.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
         // Another session holds a lock the package query needs: the query waits.
         let locker = PostgresClient(
             configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
             threadPool: TestEnvironment.threadPool)
         defer { locker.shutdown() }
-        let holding = Task {
-            try await locker.withConnection { connection in
-                try connection.transaction { c in
-                    try c.execute("LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE")
-                    usleep(1_500_000)
-                }
-            }
-        }
+        let holding = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .milliseconds(2500))
         try await Task.sleep(for: .milliseconds(200))
         try await withFreshApp(replica) { client, _ in
             let start = ContinuousClock.now
@@ -86,7 +86,45 @@ struct ProtectionTests {
             #expect(response.headers[.retryAfter] == "1")
             #expect(ContinuousClock.now - start < .seconds(1))
         }
+        // The abandoned statement does not wait for the lock until it is released: it was cancelled.
+        func waitingForTheLock() async throws -> Bool {
+            try await TestEnvironment.postgres().query(
+                "SELECT 1 AS waiting FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [backend]
+            ).count == 1
+        }
+        for _ in 0..<100 where try await waitingForTheLock() { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await !waitingForTheLock())
+        #expect(holding.isCancelled == false)
         try await holding.value
+    }
+
+    @Test func theDeadlineHonoursTheCallersCancellationAndLeavesNoTimersBehind() async throws {
+        let deadline = RequestDeadline(timeout: .seconds(60))
+        let started = Atomic<Bool>(false)
+        let caller = Task {
+            try await deadline.run {
+                started.store(true, ordering: .relaxed)
+                try await Task.sleep(for: .seconds(2))
+                return 1
+            }
+        }
+        while !started.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+
+        // 100,000 deadlines that end long before their timer: nothing stays behind.
+        @Sendable func run() async throws {
+            for index in 0..<50_000 {
+                let value = try await RequestDeadline(timeout: .seconds(10)).run { index }
+                #expect(value == index)
+            }
+        }
+        try await run()
+        let before = MemoryProbe.residentBytes()
+        try await run()
+        let grown = MemoryProbe.residentBytes() - before
+        #expect(grown < 8 << 20, "resident memory grew by \(grown) bytes over 50,000 deadlines")
+        #expect(TimerWheel.shared.pending == 0)
     }
 
     @Test func generatedRequestIdsAreUUIDShapedPrefixAndCounter() {

@@ -2,6 +2,7 @@ import Analytics
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import TestSupport
 import Testing
 
@@ -31,6 +32,49 @@ struct WriteEndpointTests {
             let after = try await client.get("/api/v1/analytics/package/\(package.id)")
             #expect(after.headers[HTTPField.Name("X-Cache")!] == "MISS")
             #expect(try after.json(PackageStats.self).avgRating == 5)
+        }
+    }
+
+    @Test func aWriteSlowerThanTheDeadlineIsAnsweredWithItsOutcome() async throws {
+        let replica = try await makeReplica { $0.requestTimeoutMs = 200 }
+        defer { Task { await replica.shutdown() } }
+        let f = Fixture(postgres: replica.postgres)
+        let user = try await f.user("slow-writer")
+        let package = try await f.package("slow-written")
+        let usage = try await f.usage([Fixture.Usage(user: user, package: package.id)])[0]
+        let locker = PostgresClient(
+            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
+            threadPool: TestEnvironment.threadPool)
+        defer { locker.shutdown() }
+        try await withFreshApp(replica) { client, _ in
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+            #expect(try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self).totalRuns == 1)
+
+            // The rows the writes need are locked for 800 ms, four times the deadline: the
+            // statements are sent at once and commit when the lock goes.
+            var holding = TestEnvironment.holdInTransaction(
+                locker, "SELECT 1 FROM packages WHERE id = '\(package.id)' FOR UPDATE", for: .milliseconds(800))
+            try await Task.sleep(for: .milliseconds(100))
+            let ingested = try await client.post(
+                "/api/v1/analytics/usage",
+                json: #"{"events":[{"userId":"\#(user)","packageId":"\#(package.id)","model":"m","tokensUsed":1,"durationMs":1}]}"#,
+                headers: Tokens.bearer(TestEnvironment.ingestToken))
+            try await holding.value
+            #expect(ingested.status == .created)
+            let ids = try #require(ingested.object["ids"] as? [String])
+            #expect(try await f.scalar("SELECT count(*) FROM playground_usage WHERE id = $1::uuid", [ids[0]]) == "1")
+
+            holding = TestEnvironment.holdInTransaction(
+                locker, "SELECT 1 FROM playground_usage WHERE id = '\(usage)' FOR UPDATE", for: .milliseconds(800))
+            try await Task.sleep(for: .milliseconds(100))
+            let rated = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#, headers: auth)
+            try await holding.value
+            #expect(rated.status == .ok)
+            #expect(try await f.scalar("SELECT user_rating FROM playground_usage WHERE id = $1", [usage]) == "4")
+
+            // The cache marks of both writes were recorded: the writer sees them on the next read.
+            let me = try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self)
+            #expect(me.totalRuns == 2)
         }
     }
 

@@ -85,3 +85,12 @@ private actor Migrated {
         done = true
     }
 }
+
+/// The resident memory of this process (`/proc/self/statm`).
+public enum MemoryProbe {
+    public static func residentBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+}

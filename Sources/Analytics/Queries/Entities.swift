@@ -30,6 +30,8 @@ public enum AnalyticsError: Error, Sendable, Equatable {
     case invalidField(field: String, reason: String, index: Int?)
     /// The source of truth is unreachable.
     case databaseUnavailable(String)
+    /// The request's deadline passed before the answer was computed.
+    case timedOut
 }
 
 extension UUID {

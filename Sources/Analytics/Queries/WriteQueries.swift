@@ -1,3 +1,4 @@
+import ConnectionPool
 import Foundation
 import Postgres
 
@@ -17,8 +18,11 @@ extension AnalyticsQueries {
 
     /// Stores feedback on the caller's own usage row. Fields not given stay as they are.
     /// Another user's row, or no row, is `usageNotFound`.
-    public func submitFeedback(_ input: FeedbackInput, userId: UUID) async throws -> (FeedbackResult, AffectedEntities) {
-        let rows = try await postgres.withConnection { c in
+    /// `waitAtMost` bounds the wait for a connection (see `writeConnection`).
+    public func submitFeedback(_ input: FeedbackInput, userId: UUID, waitAtMost: Duration? = nil) async throws -> (
+        FeedbackResult, AffectedEntities
+    ) {
+        let rows = try await writeConnection(waitAtMost: waitAtMost) { c in
             try c.query(
                 """
                 UPDATE playground_usage SET
@@ -55,7 +59,7 @@ extension AnalyticsQueries {
     /// With `idempotency`, the key and a digest of the body are stored in the same transaction:
     /// the same key with the same body returns the first answer and inserts nothing (the
     /// `inserted` flag is false); with another body it is refused.
-    public func ingest(_ events: [UsageEvent], idempotency: Idempotency? = nil) async throws -> (
+    public func ingest(_ events: [UsageEvent], idempotency: Idempotency? = nil, waitAtMost: Duration? = nil) async throws -> (
         ids: [UUID], affected: AffectedEntities, inserted: Bool
     ) {
         let ids = events.map { _ in UUID() }
@@ -70,7 +74,7 @@ extension AnalyticsQueries {
         ]
         let stored: [UUID]?
         do {
-            stored = try await postgres.withConnection { c -> [UUID]? in
+            stored = try await writeConnection(waitAtMost: waitAtMost) { c -> [UUID]? in
                 try c.transaction { c -> [UUID]? in
                     if let idempotency {
                         // A concurrent request with the same key waits here for the first to commit.
@@ -120,6 +124,16 @@ extension AnalyticsQueries {
             if let org = event.orgId { affected.orgIds.insert(org) }
         }
         return (ids, affected, true)
+    }
+
+    /// Runs a write. Only the wait for a connection is bounded (`waitAtMost`) and ends on
+    /// cancellation, before anything was sent: once the statement is sent, its outcome is
+    /// awaited whatever happens to the caller, so a committed write is never reported as
+    /// failed (the statement itself is bounded by the server's `statement_timeout`).
+    private func writeConnection<T: Sendable>(
+        waitAtMost: Duration?, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await postgres.withConnection(acquireTimeout: waitAtMost, onCancel: .awaitOutcome, body)
     }
 
     /// Finds the first event that names a row that does not exist.

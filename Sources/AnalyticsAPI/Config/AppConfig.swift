@@ -16,6 +16,8 @@ public struct AppConfig: Sendable {
     public var maxIngestBodyBytes = 1024 * 1024
     public var postgresPoolSize = 8
     public var postgresThreads = 4
+    /// Callers allowed to wait for a Postgres connection; more get 503 `overloaded` at once.
+    public var postgresMaxWaiters = 64
     public var postgresStatementTimeoutMs = 5_000
     public var redisPoolSize = 16
     public var redisThreads = 4
@@ -53,6 +55,7 @@ public struct AppConfig: Sendable {
         if let value = int("MAX_INGEST_BODY_BYTES") { maxIngestBodyBytes = value }
         if let value = int("PG_POOL_SIZE") { postgresPoolSize = value }
         if let value = int("PG_THREADS") { postgresThreads = value }
+        if let value = int("PG_POOL_MAX_WAITERS") { postgresMaxWaiters = value }
         if let value = int("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
         if let value = int("REDIS_POOL_SIZE") { redisPoolSize = value }
         if let value = int("REDIS_THREADS") { redisThreads = value }

@@ -7,6 +7,10 @@ import Hummingbird
 /// POST feedback (authenticated) and usage ingestion (ingest token). Both mark the entities
 /// their rows feed before answering: the writers' own `user/me` shows the write on the next
 /// read, shared answers within `CACHE_PUBLIC_LAG_S`.
+///
+/// The request deadline bounds only the wait for a Postgres connection (503 `timeout`, nothing
+/// written). A statement once sent is awaited to its outcome: a committed write is answered
+/// as such, and its cache marks are always recorded.
 struct WriteController<Context: RequestContext> {
     let queries: AnalyticsQueries
     let cache: ResponseCache
@@ -25,11 +29,10 @@ struct WriteController<Context: RequestContext> {
         let userId = try await authenticator.userId(from: request)
         var request = request
         let input = try FeedbackInput.parse(try await request.jsonBody(limit: maxBodyBytes))
-        let result = try await deadline.run { [queries, cache] in
-            let (result, affected) = try await queries.submitFeedback(input, userId: userId)
-            await cache.recordWrite(affected)
-            return result
+        let (result, affected) = try await deadline.waitingForConnection {
+            try await queries.submitFeedback(input, userId: userId, waitAtMost: $0)
         }
+        await cache.recordWrite(affected)
         return try Responses.json(result)
     }
 
@@ -41,11 +44,10 @@ struct WriteController<Context: RequestContext> {
         let body = try await request.jsonBody(limit: maxIngestBodyBytes)
         let events = try UsageBatch.parse(body)
         let idempotency = try Self.idempotency(request.headers[HTTPField.Name("Idempotency-Key")!], body: body)
-        let ids = try await deadline.run { [queries, cache] in
-            let (ids, affected, inserted) = try await queries.ingest(events, idempotency: idempotency)
-            if inserted { await cache.recordWrite(affected) }
-            return ids
+        let (ids, affected, inserted) = try await deadline.waitingForConnection {
+            try await queries.ingest(events, idempotency: idempotency, waitAtMost: $0)
         }
+        if inserted { await cache.recordWrite(affected) }
         return try Responses.json(IngestResult(ids: ids), status: .created)
     }
 

@@ -68,7 +68,12 @@ extension APIError {
             case .databaseUnavailable:
                 Counter(label: "prpm_postgres_errors_total").increment()
                 return APIError(.serviceUnavailable, code: "unavailable", message: "the database is unavailable", headers: [.retryAfter: "5"])
+            case .timedOut:
+                return APIError(.serviceUnavailable, code: "timeout", message: "the request took too long", headers: [.retryAfter: "1"])
             }
+        case PoolError.overloaded:
+            Counter(label: "prpm_shed_total").increment()
+            return APIError(.serviceUnavailable, code: "overloaded", message: "too many requests wait for the database", headers: [.retryAfter: "1"])
         case let error as FeedbackInput.Problem:
             switch error {
             case .malformed(let message): return .badRequest(message, code: "malformed_body")

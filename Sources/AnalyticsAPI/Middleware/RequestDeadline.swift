@@ -1,44 +1,39 @@
-import Foundation
+import Analytics
+import ConnectionPool
 import HTTPTypes
-import Synchronization
 
 /// Bounds the wait of one request: past `timeout` it answers 503 with `Retry-After` and the
-/// work is cancelled (`REQUEST_TIMEOUT_MS`, default 10 s; 0 disables). The answer does not
-/// wait for blocking C calls in flight: they finish on their thread pool and are discarded.
+/// work is cancelled (`REQUEST_TIMEOUT_MS`, default 10 s; 0 disables).
+///
+/// Structured: the work and the timer are child tasks of the caller, so the caller's own
+/// cancellation reaches the work too, and nothing outlives the call. Cancelled work returns
+/// at once: waits for a pooled connection end, and a Postgres statement in flight gets a
+/// cancel request (see `BlockingPool`'s `CancellationPolicy`).
 struct RequestDeadline: Sendable {
     let timeout: Duration
 
-    static let timedOut = APIError(.serviceUnavailable, code: "timeout", message: "the request took too long", headers: [.retryAfter: "1"])
-
-    /// Resumes a continuation once, whichever of the work and the timer comes first.
-    final class Once<T: Sendable>: Sendable {
-        let continuation: CheckedContinuation<T, any Error>
-        let resumed = Atomic<Bool>(false)
-
-        init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = continuation }
-
-        func finish(_ result: Result<T, any Error>) -> Bool {
-            guard resumed.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
-            continuation.resume(with: result)
-            return true
+    func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard timeout > .zero else { return try await work() }
+        let timeout = self.timeout
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await TimerWheel.shared.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw AnalyticsError.timedOut }
+            return value
         }
     }
 
-    func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        guard timeout > .zero else { return try await work() }
-        let worker = Task { try await work() }
-        let timeout = self.timeout
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let once = Once(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled, once.finish(.failure(Self.timedOut)) { worker.cancel() }
-            }
-            Task {
-                let result = await worker.result
-                timer.cancel()
-                _ = once.finish(result)
-            }
+    /// For writes: `write` gets the time it may wait for a connection (nil: the pool's
+    /// default); running out of it is this deadline's 503 `timeout`, with nothing written.
+    func waitingForConnection<T: Sendable>(_ write: (Duration?) async throws -> T) async throws -> T {
+        do {
+            return try await write(timeout > .zero ? timeout : nil)
+        } catch PoolError.acquireTimeout where timeout > .zero {
+            throw AnalyticsError.timedOut
         }
     }
 }

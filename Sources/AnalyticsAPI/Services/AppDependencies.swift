@@ -44,7 +44,8 @@ public final class AppDependencies: Sendable {
         redisThreads.start()
         postgres = PostgresClient(
             configuration: PostgresConfiguration(url: config.databaseURL, statementTimeoutMs: config.postgresStatementTimeoutMs),
-            pool: .init(maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(5)), threadPool: postgresThreads)
+            pool: .init(maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(5), maxWaiters: config.postgresMaxWaiters),
+            threadPool: postgresThreads)
         let timeout = Duration.milliseconds(config.redisTimeoutMs)
         redis = RedisClient(
             configuration: try RedisConfiguration(url: config.redisURL, connectTimeout: timeout, commandTimeout: timeout),
