@@ -33,9 +33,9 @@ public struct AnalyticsWorker: Service {
     public func run() async throws {
         deps.logger.info("worker started", metadata: ["consumer": "\(deps.config.consumerName)"])
         await withDiscardingTaskGroup { group in
-            group.addTask { await schedule(.refresh, every: deps.config.refreshInterval) }
-            group.addTask { await schedule(.trends, every: deps.config.trendsInterval) }
-            group.addTask { await schedule(.retention, every: deps.config.retentionInterval) }
+            for job in WorkerJob.allCases where deps.config.jobs.contains(job) {
+                group.addTask { await schedule(job, every: deps.config.interval(of: job)) }
+            }
             group.addTask { await consume() }
             try? await gracefulShutdown()
             group.cancelAll()
@@ -76,28 +76,66 @@ public struct AnalyticsWorker: Service {
         }
         guard let lease else { return false }
         let started = ContinuousClock.now
-        let renewal = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: ttl / 3)
-                if Task.isCancelled { break }
-                if (try? await lease.renew(ttl: ttl, redis: deps.redis)) == false {
-                    deps.logger.warning("lease lost", metadata: ["job": "\(job.rawValue)"])
+        // The job and the lease's renewal run side by side; when the lease is lost, the job is
+        // cancelled (its Postgres statement gets a cancel request and its transaction rolls
+        // back). Whatever it still tries to write is refused by the fence.
+        let fencedOut = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await execute(job, fence: JobFence(job: job, token: lease.fence))
+                } catch let fenced as JobFence.FencedOut {
+                    // Redis lost the token counter (a flush, a failover) while the lease was
+                    // ours: the counter continues above the newest token, and the lease is
+                    // given back at once so that the next poll runs the job with a valid token.
+                    try? await Lease.raiseFence(job.rawValue, to: fenced.newer, redis: deps.redis)
+                    return true
+                } catch {
+                    // Logged and counted in execute.
                 }
+                return false
             }
+            group.addTask {
+                await keepRenewing(lease, of: job)
+                return false
+            }
+            let fencedOut = await group.next() ?? false
+            group.cancelAll()
+            return fencedOut
         }
-        defer { renewal.cancel() }
-        do {
-            try await execute(job)
-        } catch {
-            // Logged and counted in execute.
+        if fencedOut {
+            try? await lease.release(redis: deps.redis)
+            return false
         }
-        renewal.cancel()
         let cooldown = interval - (ContinuousClock.now - started)
         try? await lease.release(redis: deps.redis, cooldown: cooldown > .milliseconds(50) ? cooldown : .zero)
         return true
     }
 
-    func execute(_ job: WorkerJob) async throws {
+    /// Renews `lease` every third of its TTL until cancelled; returns when the lease is lost:
+    /// taken by another worker, or not renewed for a whole TTL (Redis unreachable: another
+    /// worker may hold it by now).
+    private func keepRenewing(_ lease: Lease, of job: WorkerJob) async {
+        let ttl = deps.config.leaseTTL
+        var renewed = ContinuousClock.now
+        while !Task.isCancelled {
+            try? await Task.sleep(for: ttl / 3)
+            if Task.isCancelled { return }
+            switch try? await lease.renew(ttl: ttl, redis: deps.redis) {
+            case true?: renewed = .now
+            case false?:
+                deps.logger.warning("lease lost: job stopped", metadata: ["job": "\(job.rawValue)", "fence": "\(lease.fence)"])
+                Counter(label: "prpm_worker_leases_lost_total", dimensions: [("job", job.rawValue)]).increment()
+                return
+            case nil where ContinuousClock.now - renewed >= ttl:
+                deps.logger.warning("lease not renewed for its TTL: job stopped", metadata: ["job": "\(job.rawValue)"])
+                Counter(label: "prpm_worker_leases_lost_total", dimensions: [("job", job.rawValue)]).increment()
+                return
+            case nil: continue
+            }
+        }
+    }
+
+    func execute(_ job: WorkerJob, fence: JobFence? = nil) async throws {
         let start = ContinuousClock.now
         let dimensions = [("job", job.rawValue)]
         do {
@@ -109,9 +147,9 @@ public struct AnalyticsWorker: Service {
                 Metrics.Gauge(label: "prpm_worker_refresh_lag_seconds").record(lag)
                 metadata["refresh_lag_s"] = "\(lag)"
             case .trends:
-                metadata["packages"] = "\(try await jobs.trends())"
+                metadata["packages"] = "\(try await jobs.trends(fence: fence))"
             case .retention:
-                let result = try await jobs.retention()
+                let result = try await jobs.retention(fence: fence)
                 metadata["archived"] = "\(result.rowsArchived)"
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"

@@ -17,7 +17,10 @@ struct Jobs: Sendable {
     /// Week-over-week per package: the last 7 complete UTC days against the 7 before,
     /// from the exact daily rollups. Stored in `package_trends`; the cached trending
     /// tables are replaced.
-    func trends(now: Date = Date()) async throws -> Int {
+    ///
+    /// Rows are upserted in package order (two runs cannot deadlock) and stamped with the
+    /// database's clock, which also decides which rows are old: a worker's clock plays no part.
+    func trends(now: Date = Date(), fence: JobFence? = nil) async throws -> Int {
         let today = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
         let rows = try await deps.postgres.query(
             """
@@ -40,24 +43,23 @@ struct Jobs: Sendable {
             change.append(TrendRules.changePct(thisWeek: thisWeek, lastWeek: lastWeek))
             trend.append(TrendRules.trend(thisWeek: thisWeek, lastWeek: lastWeek))
         }
-        let computedAt = now
         let parameters: [any PostgresEncodable] = [
             PostgresArray(ids), PostgresArray(this), PostgresArray(last), PostgresArray(change.map { $0.map { String($0) } }),
-            PostgresArray(trend), computedAt,
+            PostgresArray(trend),
         ]
-        try await deps.postgres.withConnection { c in
-            try c.transaction { c in
-                try c.query(
-                    """
-                    INSERT INTO package_trends (package_id, this_week, last_week, change_pct, trend, computed_at)
-                    SELECT p, t, l, c, tr, $6::timestamptz
-                    FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::float8[], $5::text[]) AS x(p, t, l, c, tr)
-                    ON CONFLICT (package_id) DO UPDATE SET this_week = excluded.this_week, last_week = excluded.last_week,
-                      change_pct = excluded.change_pct, trend = excluded.trend, computed_at = excluded.computed_at
-                    """, parameters)
-                // Packages with no use in either week have no trend any more.
-                try c.query("DELETE FROM package_trends WHERE computed_at < $1::timestamptz", [computedAt])
-            }
+        try await deps.postgres.fencedTransaction(fence) { c in
+            try c.query(
+                """
+                INSERT INTO package_trends (package_id, this_week, last_week, change_pct, trend, computed_at)
+                SELECT p, t, l, c, tr, now()
+                FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::float8[], $5::text[]) AS x(p, t, l, c, tr)
+                ORDER BY p
+                ON CONFLICT (package_id) DO UPDATE SET this_week = excluded.this_week, last_week = excluded.last_week,
+                  change_pct = excluded.change_pct, trend = excluded.trend, computed_at = excluded.computed_at
+                """, parameters)
+            // Packages with no use in either week have no trend any more (`now()` is the
+            // transaction's start: every row written above carries it).
+            try c.query("DELETE FROM package_trends WHERE computed_at < now()")
         }
         await deps.cache.recordTrendsComputed()
         return ids.count
@@ -75,44 +77,42 @@ struct Jobs: Sendable {
     /// batch by batch (each batch one short transaction: a crash loses nothing and counts
     /// nothing twice); clears feedback text older than 6 months; anonymizes users deleted
     /// more than 30 days ago.
-    func retention() async throws -> RetentionResult {
+    func retention(fence: JobFence? = nil) async throws -> RetentionResult {
         var result = RetentionResult()
         let batch = deps.config.retentionBatchSize
         while true {
-            let moved = try await deps.postgres.withConnection { c in
-                try c.transaction { c in
-                    try c.execute("SET LOCAL prpm.retention = 'on'")
-                    return try c.query(
-                        """
-                        WITH doomed AS (
-                          SELECT id FROM playground_usage WHERE created_at < now() - interval '12 months'
-                          ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
-                        ), gone AS (
-                          DELETE FROM playground_usage u USING doomed d WHERE u.id = d.id RETURNING u.*
-                        ), folded AS (
-                          INSERT INTO usage_daily_archive AS a
-                          SELECT utc_day(created_at), package_id, model, org_id, count(*),
-                                 count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(credits_spent), sum(tokens_used), sum(duration_ms),
-                                 coalesce(sum(user_rating), 0), count(user_rating)
-                          FROM gone GROUP BY 1, 2, 3, 4
-                          ON CONFLICT (day, coalesce(package_id, '00000000-0000-0000-0000-000000000000'::uuid), model,
-                                       coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid))
-                          DO UPDATE SET runs = a.runs + excluded.runs, successes = a.successes + excluded.successes,
-                            credits_sum = a.credits_sum + excluded.credits_sum, tokens_sum = a.tokens_sum + excluded.tokens_sum,
-                            duration_sum = a.duration_sum + excluded.duration_sum, rating_sum = a.rating_sum + excluded.rating_sum,
-                            rating_count = a.rating_count + excluded.rating_count
-                          RETURNING 1
-                        )
-                        SELECT (SELECT count(*) FROM gone) AS n, (SELECT count(*) FROM folded) AS groups
-                        """, [batch], prepare: false
-                    ).first!.decode("n", as: Int.self)
-                }
+            let moved = try await deps.postgres.fencedTransaction(fence) { c in
+                try c.execute("SET LOCAL prpm.retention = 'on'")
+                return try c.query(
+                    """
+                    WITH doomed AS (
+                      SELECT id FROM playground_usage WHERE created_at < now() - interval '12 months'
+                      ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
+                    ), gone AS (
+                      DELETE FROM playground_usage u USING doomed d WHERE u.id = d.id RETURNING u.*
+                    ), folded AS (
+                      INSERT INTO usage_daily_archive AS a
+                      SELECT utc_day(created_at), package_id, model, org_id, count(*),
+                             count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(credits_spent), sum(tokens_used), sum(duration_ms),
+                             coalesce(sum(user_rating), 0), count(user_rating)
+                      FROM gone GROUP BY 1, 2, 3, 4
+                      ON CONFLICT (day, coalesce(package_id, '00000000-0000-0000-0000-000000000000'::uuid), model,
+                                   coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid))
+                      DO UPDATE SET runs = a.runs + excluded.runs, successes = a.successes + excluded.successes,
+                        credits_sum = a.credits_sum + excluded.credits_sum, tokens_sum = a.tokens_sum + excluded.tokens_sum,
+                        duration_sum = a.duration_sum + excluded.duration_sum, rating_sum = a.rating_sum + excluded.rating_sum,
+                        rating_count = a.rating_count + excluded.rating_count
+                      RETURNING 1
+                    )
+                    SELECT (SELECT count(*) FROM gone) AS n, (SELECT count(*) FROM folded) AS groups
+                    """, [batch], prepare: false
+                ).first!.decode("n", as: Int.self)
             }
             result.rowsArchived += moved
             if moved < batch { break }
         }
         while true {
-            let cleared = try await deps.postgres.withConnection { c in
+            let cleared = try await deps.postgres.fencedTransaction(fence) { c in
                 try c.query(
                     """
                     UPDATE playground_usage SET user_feedback = NULL WHERE id IN (
@@ -124,7 +124,7 @@ struct Jobs: Sendable {
             result.feedbackCleared += cleared
             if cleared < batch { break }
         }
-        result.usersAnonymized = try await deps.postgres.withConnection { c in
+        result.usersAnonymized = try await deps.postgres.fencedTransaction(fence) { c in
             try c.query(
                 """
                 UPDATE users SET username = 'deleted-' || replace(id::text, '-', ''), email = NULL

@@ -21,6 +21,8 @@ public struct WorkerConfig: Sendable {
     public var hotPackages = 1000
     public var refreshWindows = [7, 30, 90]
     public var retentionBatchSize = 5000
+    /// The jobs this worker schedules (`WORKER_JOBS`, comma-separated; all by default).
+    public var jobs = Set(WorkerJob.allCases)
     /// Consumer name in the stream group (unique per process).
     public var consumerName = "worker-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
 
@@ -35,6 +37,17 @@ public struct WorkerConfig: Sendable {
         if let value = environment["WORKER_HOT_PACKAGES"].flatMap(Int.init) { hotPackages = value }
         if let value = environment["WORKER_RETENTION_BATCH"].flatMap(Int.init) { retentionBatchSize = value }
         if let value = environment["WORKER_CONSUMER_NAME"] { consumerName = value }
+        if let value = environment["WORKER_JOBS"] {
+            jobs = Set(value.split(separator: ",").compactMap { WorkerJob(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+        }
+    }
+
+    public func interval(of job: WorkerJob) -> Duration {
+        switch job {
+        case .refresh: refreshInterval
+        case .trends: trendsInterval
+        case .retention: retentionInterval
+        }
     }
 }
 

@@ -21,6 +21,7 @@ public enum Migrator {
         Migration(version: 7, name: "the insert trigger reads its transition table directly", sql: SchemaSQL.insertTriggerReadsTransitionTable),
         Migration(version: 8, name: "advisory locks serialize rollup recomputes with other writers", sql: RollupLocksSQL.migration),
         Migration(version: 9, name: "idempotency keys of ingestion requests", sql: IngestIdempotencySQL.migration),
+        Migration(version: 10, name: "fencing tokens of the worker jobs", sql: JobFencesSQL.migration),
     ]
 
     /// Applies the migrations not yet applied; returns the versions applied now.
