@@ -81,8 +81,9 @@ extension WorkerSuites {
                     }
                 }
             }
+            // rising: this week 12, last week 10; today and day 15 are ignored.
             try await f.usage(
-                rows(rising.id, [(7, 0, 6), (1, 23, 6), (0, 1, 50), (8, 23, 5), (14, 0, 5), (15, 12, 40)])  // this 12, last 10, today and day 15 ignored
+                rows(rising.id, [(7, 0, 6), (1, 23, 6), (0, 1, 50), (8, 23, 5), (14, 0, 5), (15, 12, 40)])
                     + rows(falling.id, [(3, 5, 8), (10, 5, 10)]) + rows(fresh.id, [(2, 2, 3)]))
             let runsBefore = Int(await WorkerMetrics.fetch(deps.redis)?["runs:trends"] ?? "0") ?? 0
             #expect(await worker.runOnce(.trends))
