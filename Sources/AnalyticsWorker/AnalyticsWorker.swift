@@ -65,7 +65,7 @@ public struct AnalyticsWorker: Service {
     /// Runs `job` when this worker takes its lease; renews the lease while running.
     /// Returns whether this worker ran it.
     @discardableResult
-    func runLeased(_ job: WorkerJob, interval: Duration = .zero) async -> Bool {
+    func runLeased(_ job: WorkerJob, interval: Duration = .zero, retryWhenFencedOut: Bool = true) async -> Bool {
         let ttl = deps.config.leaseTTL
         let lease: Lease?
         do {
@@ -86,7 +86,7 @@ public struct AnalyticsWorker: Service {
                 } catch let fenced as JobFence.FencedOut {
                     // Redis lost the token counter (a flush, a failover) while the lease was
                     // ours: the counter continues above the newest token, and the lease is
-                    // given back at once so that the next poll runs the job with a valid token.
+                    // given back and taken again at once, with a valid token.
                     try? await Lease.raiseFence(job.rawValue, to: fenced.newer, redis: deps.redis)
                     return true
                 } catch {
@@ -104,7 +104,7 @@ public struct AnalyticsWorker: Service {
         }
         if fencedOut {
             try? await lease.release(redis: deps.redis)
-            return false
+            return retryWhenFencedOut ? await runLeased(job, interval: interval, retryWhenFencedOut: false) : false
         }
         let cooldown = interval - (ContinuousClock.now - started)
         try? await lease.release(redis: deps.redis, cooldown: cooldown > .milliseconds(50) ? cooldown : .zero)

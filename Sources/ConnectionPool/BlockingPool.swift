@@ -51,10 +51,17 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
         /// At most this many callers wait for a connection; more are refused at once with
         /// `PoolError.overloaded` instead of queueing behind work that cannot finish in time.
         public var maxWaiters: Int
-        public init(maxConnections: Int = 8, acquireTimeout: Duration = .seconds(5), maxWaiters: Int = .max) {
+        /// When the longest waiter has waited this long, the queue is not draining: newcomers
+        /// are refused at once (`PoolError.overloaded`) until it does. A burst of quick calls
+        /// queues freely; a backlog of slow ones stops growing.
+        public var maxQueueDelay: Duration?
+        public init(
+            maxConnections: Int = 8, acquireTimeout: Duration = .seconds(5), maxWaiters: Int = .max, maxQueueDelay: Duration? = nil
+        ) {
             self.maxConnections = maxConnections
             self.acquireTimeout = acquireTimeout
             self.maxWaiters = maxWaiters
+            self.maxQueueDelay = maxQueueDelay
         }
     }
 
@@ -66,6 +73,7 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
 
     private struct Waiter {
         let id: UInt64
+        let since: ContinuousClock.Instant
         let continuation: CheckedContinuation<Connection?, any Error>
     }
 
@@ -129,10 +137,12 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                             result = .failure(error)
                         }
                     }
-                    // The call ends before the connection goes back: an interrupt can only
-                    // reach the call it was meant for.
-                    call.finish(result)
+                    // The call ends before the connection goes back (an interrupt can only
+                    // reach the call it was meant for), and the connection is back before its
+                    // caller goes on (its next call finds it idle).
+                    let caller = call.end()
                     if let used { self.release(used) } else { self.releaseSlot() }
+                    caller?.resume(with: result)
                 }
             }
         } onCancel: {
@@ -188,7 +198,7 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                 state.open += 1
                 return .create
             }
-            if state.waiters.count >= configuration.maxWaiters { return .overloaded }
+            if isFull(state.waiters) { return .overloaded }
             return nil
         }
         switch immediate {
@@ -214,8 +224,8 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                         state.open += 1
                         return .create
                     }
-                    if state.waiters.count >= configuration.maxWaiters { return .overloaded }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    if isFull(state.waiters) { return .overloaded }
+                    state.waiters.append(Waiter(id: id, since: .now, continuation: continuation))
                     return .wait(id)
                 }
                 switch action {
@@ -229,6 +239,13 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
         } onCancel: {
             leave(waiter: id, with: CancellationError())
         }
+    }
+
+    /// No room for one more waiter: too many, or the queue is not draining.
+    private func isFull(_ waiters: [Waiter]) -> Bool {
+        if waiters.count >= configuration.maxWaiters { return true }
+        guard let oldest = waiters.first, let limit = configuration.maxQueueDelay else { return false }
+        return ContinuousClock.now - oldest.since >= limit
     }
 
     /// Fails a waiter that is still waiting (timed out or cancelled).
@@ -315,14 +332,15 @@ private final class Call<T: Sendable>: Sendable {
         }
     }
 
-    func finish(_ outcome: Result<T, any Error>) {
-        let continuation = state.withLock { state -> CheckedContinuation<T, any Error>? in
+    /// The call ended: no interrupt can reach it any more. Returns the caller to resume, if
+    /// it still waits.
+    func end() -> CheckedContinuation<T, any Error>? {
+        state.withLock { state in
             state.done = true
             state.connection = nil
             defer { state.continuation = nil }
             return state.continuation
         }
-        continuation?.resume(with: outcome)
     }
 
     func cancel() {

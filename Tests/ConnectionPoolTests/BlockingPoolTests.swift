@@ -119,6 +119,25 @@ struct BlockingPoolTests {
         #expect(pool.stats.idle == 1 && pool.stats.waiting == 0)
     }
 
+    @Test func aQueueThatDoesNotDrainRefusesNewcomersUntilItDoes() async throws {
+        let pool = BlockingPool(
+            name: "probe", configuration: .init(maxConnections: 1, maxQueueDelay: .milliseconds(50)), threadPool: Self.threads
+        ) { ProbeConnection() }
+        let gate = Gate()
+        let holder = Self.hold(pool, until: gate)
+        try await Self.waitUntil { pool.stats.open == 1 }
+        // A newcomer queues while the queue is young …
+        let early = Task { try await pool.withConnection { _ in 1 } }
+        try await Self.waitUntil { pool.stats.waiting == 1 }
+        try await Task.sleep(for: .milliseconds(80))
+        // … and is refused once its oldest waiter has waited longer than the bound.
+        await #expect(throws: PoolError.overloaded) { try await pool.withConnection { _ in 1 } }
+        gate.open()
+        try await holder.value
+        #expect(try await early.value == 1)
+        #expect(try await pool.withConnection { _ in 2 } == 2)
+    }
+
     @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
         let pool = makePool(max: 1, created: Created(), timeout: .seconds(60))
         let gate = Gate()

@@ -17,7 +17,10 @@ public struct AppConfig: Sendable {
     public var postgresPoolSize = 8
     public var postgresThreads = 4
     /// Callers allowed to wait for a Postgres connection; more get 503 `overloaded` at once.
-    public var postgresMaxWaiters = 64
+    public var postgresMaxWaiters = 1000
+    /// When the longest wait for a Postgres connection reaches this, newcomers get 503
+    /// `overloaded` at once until the queue drains (0: no such bound).
+    public var postgresMaxQueueMs = 500
     public var postgresStatementTimeoutMs = 5_000
     public var redisPoolSize = 16
     public var redisThreads = 4
@@ -56,6 +59,7 @@ public struct AppConfig: Sendable {
         if let value = int("PG_POOL_SIZE") { postgresPoolSize = value }
         if let value = int("PG_THREADS") { postgresThreads = value }
         if let value = int("PG_POOL_MAX_WAITERS") { postgresMaxWaiters = value }
+        if let value = int("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }
         if let value = int("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
         if let value = int("REDIS_POOL_SIZE") { redisPoolSize = value }
         if let value = int("REDIS_THREADS") { redisThreads = value }

@@ -44,7 +44,9 @@ public final class AppDependencies: Sendable {
         redisThreads.start()
         postgres = PostgresClient(
             configuration: PostgresConfiguration(url: config.databaseURL, statementTimeoutMs: config.postgresStatementTimeoutMs),
-            pool: .init(maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(5), maxWaiters: config.postgresMaxWaiters),
+            pool: .init(
+                maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(5), maxWaiters: config.postgresMaxWaiters,
+                maxQueueDelay: config.postgresMaxQueueMs > 0 ? .milliseconds(config.postgresMaxQueueMs) : nil),
             threadPool: postgresThreads)
         let timeout = Duration.milliseconds(config.redisTimeoutMs)
         redis = RedisClient(
