@@ -64,7 +64,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
 public func buildApplication(_ dependencies: AppDependencies) async throws -> some ApplicationProtocol {
     let router = await buildRouter(dependencies)
     var app = Application(
-        router: router,
+        router: router, server: GuardedHTTPServer.builder(dependencies.config.connections, logger: dependencies.logger),
         configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
         logger: dependencies.logger)
     app.addServices(HotReadService(recorder: dependencies.hotReads))

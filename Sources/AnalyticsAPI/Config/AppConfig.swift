@@ -28,6 +28,7 @@ public struct AppConfig: Sendable {
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000
     public var requestTimeoutMs = 10_000
+    public var connections = ConnectionLimits()
     public var rateLimitPerSecond = 0.0
     public var rateLimitBurst = 0.0
     /// Seconds a resolved identity (user active, org role) is reused in-process.
@@ -67,6 +68,9 @@ public struct AppConfig: Sendable {
         if let value = int("REDIS_BREAKER_FAILURES") { breakerFailureThreshold = value }
         if let value = int("REDIS_BREAKER_OPEN_MS") { breakerOpenMs = value }
         if let value = int("REQUEST_TIMEOUT_MS") { requestTimeoutMs = value }
+        if let value = double("HTTP_IDLE_TIMEOUT_S") { connections.idleTimeout = .milliseconds(Int(value * 1000)) }
+        if let value = double("HTTP_BODY_TIMEOUT_S") { connections.bodyTimeout = .milliseconds(Int(value * 1000)) }
+        if let value = int("HTTP_MAX_CONNECTIONS") { connections.maxConnections = value }
         if let value = double("RATE_LIMIT_RPS") { rateLimitPerSecond = value }
         if let value = double("RATE_LIMIT_BURST") { rateLimitBurst = value }
         if let value = int("AUTH_CACHE_S") { authCacheSeconds = value }
