@@ -36,6 +36,10 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it).
     public var entity: String { "\(endpoint.rawValue):\(entityId)" }
 
+    /// The package a name or id resolved to (`<uuid> <name>`): reads resolve names without
+    /// Postgres, on every replica and across restarts.
+    public static func packageRefKey(_ idOrName: String) -> String { "\(Self.prefix)package-ref:\(idOrName)" }
+
     /// The time (ms) of the newest write to an entity: entries whose snapshot is older miss it.
     public static func writtenKey(ofEntity entity: String) -> String { "\(Self.prefix)written:\(entity)" }
 

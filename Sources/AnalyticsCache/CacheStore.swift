@@ -1,3 +1,4 @@
+import Analytics
 import Foundation
 import Redis
 import Synchronization
@@ -30,6 +31,19 @@ public protocol CacheStore: Sendable {
     func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool
     /// Releases the lock only if it still holds `token`.
     func unlock(_ key: CacheKey, token: String) async throws
+    /// The package `idOrName` resolved to when Postgres was last asked.
+    func packageRef(_ idOrName: String) async throws -> PackageRef?
+    func rememberPackageRef(_ package: PackageRef, as idOrName: String, expiry: Duration) async throws
+}
+
+extension PackageRef {
+    /// `<uuid> <name>` (a name may contain spaces; the id never does).
+    var stored: String { "\(id.canonical) \(name)" }
+
+    init?(stored: String) {
+        guard let space = stored.firstIndex(of: " "), let id = UUID(uuidString: String(stored[..<space])) else { return nil }
+        self.init(id: id, name: String(stored[stored.index(after: space)...]))
+    }
 }
 
 extension Duration {
@@ -74,6 +88,14 @@ public struct RedisCacheStore: CacheStore {
         _ = try await redis.command(["EVAL", Scripts.compareAndDelete, "1", key.lockKey, token])
     }
 
+    public func packageRef(_ idOrName: String) async throws -> PackageRef? {
+        try await redis.command(["GET", CacheKey.packageRefKey(idOrName)]).string.flatMap(PackageRef.init(stored:))
+    }
+
+    public func rememberPackageRef(_ package: PackageRef, as idOrName: String, expiry: Duration) async throws {
+        _ = try await redis.command(["SET", CacheKey.packageRefKey(idOrName), package.stored, "PX", String(expiry.milliseconds)])
+    }
+
     /// The Lua scripts (run by EVAL; Redis caches them by digest).
     public enum Scripts {
         /// KEYS[1] entry; ARGV: serialized entry, its snapshot, expiry in ms. Keeps the newer snapshot.
@@ -112,6 +134,7 @@ public final class InMemoryCacheStore: CacheStore {
         var entries: [String: CacheEntry] = [:]
         var marks: [String: Int64] = [:]
         var locks: [String: String] = [:]
+        var packageRefs: [String: PackageRef] = [:]
     }
 
     private let state = Mutex(State())
@@ -163,5 +186,15 @@ public final class InMemoryCacheStore: CacheStore {
         state.withLock { state in
             if state.locks[key.lockKey] == token { state.locks[key.lockKey] = nil }
         }
+    }
+
+    public func packageRef(_ idOrName: String) async throws -> PackageRef? {
+        try check()
+        return state.withLock { $0.packageRefs[idOrName] }
+    }
+
+    public func rememberPackageRef(_ package: PackageRef, as idOrName: String, expiry: Duration) async throws {
+        try check()
+        state.withLock { $0.packageRefs[idOrName] = package }
     }
 }

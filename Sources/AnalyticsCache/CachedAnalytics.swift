@@ -21,11 +21,19 @@ public struct CachedAnalytics: Sendable {
         self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000)
     }
 
-    /// The package behind a UUID or a name; `packageNotFound` when there is none.
+    /// The package behind a UUID or a name; `packageNotFound` when there is none. Looked up
+    /// in this process, then beside the cached entries (so a cached package page keeps being
+    /// served while Postgres is down, also on another replica or after a restart), then in
+    /// Postgres.
     public func resolvePackage(_ idOrName: String) async throws -> PackageRef {
         if let known = packages[idOrName] { return known }
+        if let remembered = await cache.knownPackage(idOrName) {
+            packages[idOrName] = remembered
+            return remembered
+        }
         guard let package = try await source.resolvePackage(idOrName) else { throw AnalyticsError.packageNotFound }
         packages[idOrName] = package
+        await cache.rememberPackage(package, as: idOrName)
         return package
     }
 

@@ -193,6 +193,18 @@ public final class ResponseCache: Sendable {
         await markWritten(CacheKey.entities(affected))
     }
 
+    /// The package a name or id resolved to, as remembered beside the entries (nil when
+    /// unknown or the store is unreachable).
+    public func knownPackage(_ idOrName: String) async -> PackageRef? {
+        await guarded("package-ref") { try await store.packageRef(idOrName) } ?? nil
+    }
+
+    /// Remembers what `idOrName` resolved to, for a week (packages are never renamed or
+    /// deleted here; a name that stops resolving would keep its old answer until then).
+    public func rememberPackage(_ package: PackageRef, as idOrName: String) async {
+        _ = await guarded("remember-package-ref") { try await store.rememberPackageRef(package, as: idOrName, expiry: .seconds(7 * 86_400)) }
+    }
+
     /// The worker computed new trends: cached trending tables are refreshed within the lag.
     public func recordTrendsComputed() async {
         await markWritten([CacheKey(endpoint: .trending, entity: "all", days: 0).entity])

@@ -4,6 +4,7 @@ import AnalyticsCache
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import TestSupport
 import Testing
 
@@ -101,6 +102,61 @@ struct FaultTests {
             let back = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
             #expect(back.status == .ok)
             #expect(back.cacheStatus == "MISS")
+        }
+    }
+
+    @Test func anotherReplicaServesACachedPackageByNameWhilePostgresIsDown() async throws {
+        let first = try await makeReplica()
+        defer { Task { await first.shutdown() } }
+        let package = try await Fixture(postgres: first.postgres).package("pg-down by name")
+        let byName = "/api/v1/analytics/package/\(package.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+        try await withFreshApp(first) { client, _ in
+            let page = try await client.get(byName)
+            let badge = try await client.get(byName + "/badge/runs.svg")
+            #expect(page.status == .ok && badge.status == .ok)
+        }
+        // A replica that never saw the package (another process, or this one restarted).
+        let second = try await makeReplica()
+        defer { Task { await second.shutdown() } }
+        try TestEnvironment.svc("postgres", "stop")
+        defer { try? TestEnvironment.svc("postgres", "start") }
+        try await withFreshApp(second) { client, _ in
+            let page = try await client.get(byName)
+            #expect(page.status == .ok)
+            #expect(try page.json(PackageStats.self).packageId == package.id)
+            #expect(try await client.get(byName + "/badge/runs.svg").status == .ok)
+            // A write cannot be served from a cache: 503 with Retry-After.
+            let write = try await client.post(
+                "/api/v1/analytics/usage", json: #"{"events":[{"userId":"\#(UUID())","model":"m","tokensUsed":1,"durationMs":1}]}"#,
+                headers: Tokens.bearer(TestEnvironment.ingestToken))
+            #expect(write.status == .serviceUnavailable)
+            #expect(write.headers[.retryAfter] != nil)
+        }
+        try TestEnvironment.svc("postgres", "start")
+    }
+
+    @Test func aComputationPastTheDeadlineFallsBackToTheStaleCopy() async throws {
+        let replica = try await makeReplica { config in
+            config.requestTimeoutMs = 300
+            config.cache.packageTTL = 1
+            config.cache.staleGrace = 0
+        }
+        defer { Task { await replica.shutdown() } }
+        let package = try await Fixture(postgres: replica.postgres).package("deadline-stale")
+        let locker = PostgresClient(
+            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
+            threadPool: TestEnvironment.threadPool)
+        defer { locker.shutdown() }
+        try await withFreshApp(replica) { client, _ in
+            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+            try await Task.sleep(for: .milliseconds(1100))
+            // The recomputation waits for a lock past the deadline: the old copy is served.
+            let holding = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .seconds(1))
+            try await Task.sleep(for: .milliseconds(100))
+            let answer = try await client.get("/api/v1/analytics/package/\(package.id)")
+            #expect(answer.status == .ok)
+            #expect(answer.cacheStatus == "STALE")
+            try await holding.value
         }
     }
 }
