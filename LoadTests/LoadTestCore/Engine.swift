@@ -11,11 +11,14 @@ public func monotonicNanos() -> UInt64 {
 public enum GeneratorSpec: Sendable {
     case fixed(path: String, scenario: Scenario)
     case mix(MixPlan, seed: UInt64)
+    /// Every package page and a badge of each, in turn (each shard from its own offset).
+    case prime(MixPlan)
 
     func make(hostHeader: String, shardIndex: Int) -> RequestGenerator {
         switch self {
         case .fixed(let path, let scenario): RequestGenerator.fixed(path: path, hostHeader: hostHeader, scenario: scenario)
         case .mix(let plan, let seed): RequestGenerator.mix(plan, seed: seed &+ UInt64(shardIndex) &* 0x9E37_79B9)
+        case .prime(let plan): RequestGenerator.sweep(plan.primingRequests(), offset: shardIndex * 7919)
         }
     }
 }

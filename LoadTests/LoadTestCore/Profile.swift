@@ -127,6 +127,10 @@ public struct PhaseSpec: Codable, Sendable, Equatable {
     public var record: Bool?
     /// A single-route GET phase instead of the mix (e.g. "/healthz").
     public var path: String?
+    /// Instead of the mix, GET every package page (by id for each of the profile's `days`, and
+    /// by name) and a badge of each, in turn: visits every page once so that its answer is
+    /// cached (e.g. before a fault whose check expects cached pages to be served).
+    public var prime: Bool?
     // Step-up.
     public var rateStart: Double?
     public var rateStep: Double?
@@ -144,12 +148,12 @@ public struct PhaseSpec: Codable, Sendable, Equatable {
     public var check: [String]?
 
     enum CodingKeys: String, CodingKey {
-        case name, duration, rate, record, path, rateStart = "rate_start", rateStep = "rate_step", stepDuration = "step_duration",
+        case name, duration, rate, record, path, prime, rateStart = "rate_start", rateStep = "rate_step", stepDuration = "step_duration",
             maxRate = "max_rate", stopWhen = "stop_when", before, after, recovery, commandTimeout = "command_timeout", check
     }
 
     public init(
-        name: String, duration: Double? = nil, rate: Double? = nil, record: Bool? = nil, path: String? = nil,
+        name: String, duration: Double? = nil, rate: Double? = nil, record: Bool? = nil, path: String? = nil, prime: Bool? = nil,
         rateStart: Double? = nil, rateStep: Double? = nil, stepDuration: Double? = nil, maxRate: Double? = nil,
         stopWhen: [String]? = nil, before: String? = nil, after: String? = nil, recovery: Double? = nil,
         commandTimeout: Double? = nil, check: [String]? = nil
@@ -159,6 +163,7 @@ public struct PhaseSpec: Codable, Sendable, Equatable {
         self.rate = rate
         self.record = record
         self.path = path
+        self.prime = prime
         self.rateStart = rateStart
         self.rateStep = rateStep
         self.stepDuration = stepDuration

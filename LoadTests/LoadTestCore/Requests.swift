@@ -13,10 +13,12 @@ public final class RequestGenerator {
     enum Mode {
         case fixed(ByteBuffer, Scenario)
         case mix(MixPlan)
+        case sweep([PreparedRequest])
     }
 
     let mode: Mode
     var rng: SeededRandom
+    var position = 0
     let allocator = ByteBufferAllocator()
 
     init(mode: Mode, seed: UInt64) {
@@ -31,6 +33,14 @@ public final class RequestGenerator {
         return RequestGenerator(mode: .fixed(buffer, scenario), seed: 0)
     }
 
+    /// The given requests in turn, starting at `offset`, over and over.
+    static func sweep(_ requests: [PreparedRequest], offset: Int) -> RequestGenerator {
+        precondition(!requests.isEmpty)
+        let generator = RequestGenerator(mode: .sweep(requests), seed: 0)
+        generator.position = offset % requests.count
+        return generator
+    }
+
     /// The weighted scenario mix.
     public static func mix(_ plan: MixPlan, seed: UInt64) -> RequestGenerator {
         RequestGenerator(mode: .mix(plan), seed: seed)
@@ -39,8 +49,11 @@ public final class RequestGenerator {
     @inline(__always)
     public func next() -> PreparedRequest {
         switch mode {
-        case .fixed(let buffer, let scenario): PreparedRequest(bytes: buffer, scenario: scenario)
-        case .mix(let plan): plan.make(using: &rng, allocator: allocator)
+        case .fixed(let buffer, let scenario): return PreparedRequest(bytes: buffer, scenario: scenario)
+        case .mix(let plan): return plan.make(using: &rng, allocator: allocator)
+        case .sweep(let requests):
+            defer { position = (position + 1) % requests.count }
+            return requests[position]
         }
     }
 }
@@ -140,6 +153,24 @@ public struct MixPlan: Sendable {
             ingestAuth: "Bearer " + (ingestToken ?? ""),
             ingestBatch: profile.ingestBatch ?? 10
         )
+    }
+
+    /// One GET per package page: by id for each window, by name (default window), and one badge.
+    func primingRequests() -> [PreparedRequest] {
+        var requests: [PreparedRequest] = []
+        let allocator = ByteBufferAllocator()
+        func get(_ path: String, _ days: String?, _ scenario: Scenario) {
+            var buffer = allocator.buffer(capacity: 256)
+            head(&buffer, "GET", path, query: days)
+            buffer.writeStaticString("\r\n")
+            requests.append(PreparedRequest(bytes: buffer, scenario: scenario))
+        }
+        for rank in packageByID.indices {
+            for days in days { get(packageByID[rank], days, .package) }
+            get(packageByName[rank], nil, .package)
+            get(packageByID[rank] + "/badge/runs.svg", nil, .badge)
+        }
+        return requests
     }
 
     @inline(__always)

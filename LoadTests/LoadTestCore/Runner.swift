@@ -251,6 +251,8 @@ public final class LoadRunner: Sendable {
                 let generator: GeneratorSpec
                 if let path = phase.path ?? config.path {
                     generator = .fixed(path: path, scenario: .path)
+                } else if phase.prime == true {
+                    generator = .prime(plan!)
                 } else {
                     generator = .mix(plan!, seed: config.seed &+ UInt64(index) &* 1_000_003)
                 }
@@ -273,7 +275,15 @@ public final class LoadRunner: Sendable {
                 }
                 modes.insert(phase.kind == .closed ? "closed" : "open")
                 for expr in phase.check ?? [] {
-                    let result = try Threshold(parsing: expr).evaluate(report.stats, scope: "phase:\(phase.name)")
+                    let threshold = try Threshold(parsing: expr)
+                    let scope = "phase:\(phase.name)"
+                    let result: ThresholdResult
+                    if threshold.metric == .recovery {
+                        guard let fault = report.fault else { throw LoadTestError.config("'\(expr)': recovery is checked in fault phases only") }
+                        result = threshold.evaluate(fault, scope: scope)
+                    } else {
+                        result = threshold.evaluate(report.stats, scope: scope)
+                    }
                     report.checks.append(result)
                     thresholdResults.append(result)
                 }

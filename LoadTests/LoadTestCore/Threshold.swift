@@ -1,14 +1,16 @@
 import NullableCoding
 
 /// A pass/fail rule such as `p99<10ms`, `errors<0.1%`, `hit_ratio>0.95`, `throughput>=1000`,
-/// optionally scoped to one scenario: `badge:p99<5ms`.
+/// optionally scoped to one scenario: `badge:p99<5ms`. In a fault phase's `check`,
+/// `recovery<1s` bounds the time from the end of the `after` command (the service it restored
+/// is back) to the first 1-s window without errors.
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     public enum Metric: String, Sendable, CaseIterable {
-        case p50, p90, p99, p999, max, errors, hitRatio = "hit_ratio", throughput
+        case p50, p90, p99, p999, max, errors, hitRatio = "hit_ratio", throughput, recovery
 
         var isLatency: Bool {
             switch self {
-            case .p50, .p90, .p99, .p999, .max: true
+            case .p50, .p90, .p99, .p999, .max, .recovery: true
             default: false
             }
         }
@@ -78,7 +80,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         }
         let bound: Double
         switch metric {
-        case .p50, .p90, .p99, .p999, .max:
+        case .p50, .p90, .p99, .p999, .max, .recovery:
             switch unit {
             case "", "ms": bound = number
             case "us", "µs": bound = number / 1000
@@ -121,7 +123,18 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case .errors: return stats.requests > 0 ? stats.errorRate : nil
         case .hitRatio: return stats.cache.hitRatio
         case .throughput: return stats.throughputRps
+        case .recovery: return nil  // a property of a fault phase, not of its statistics
         }
+    }
+
+    /// `recovery` in a fault phase: milliseconds from the end of its `after` command to the
+    /// first error-free second (nil, which fails, when it never recovered or has no `after`).
+    public func evaluate(_ fault: FaultReport, scope: String) -> ThresholdResult {
+        var measured: Double?
+        if let recovery = fault.recoveryS, let after = fault.after {
+            measured = Swift.max(0, recovery - after.durationS) * 1000
+        }
+        return ThresholdResult(expr: expression, scope: scope, value: measured, passed: measured.map { op.holds($0, bound) } ?? false)
     }
 
     public func evaluate(_ summary: StatsSummary, scope: String = "run") -> ThresholdResult {

@@ -98,6 +98,28 @@ struct ProfileTests {
         #expect(percentEncodePathSegment("@scope/b c") == "@scope%2Fb%20c")
     }
 
+    @Test("a priming phase visits every package page and a badge of each, in turn")
+    func priming() async throws {
+        let fixtures = Fixtures(packages: [.init(id: "p1", name: "one"), .init(id: "p2", name: "@s/two")], users: [], orgs: [], usage: [])
+        var profile = Profile(name: "m", phases: [PhaseSpec(name: "a", duration: 1, rate: 1, prime: true)])
+        profile.mix = ["package": 1]
+        profile.days = [7, 30]
+        let decoded = try JSONDecoder().decode(PhaseSpec.self, from: Data(#"{"name":"p","duration":3,"rate":50,"prime":true}"#.utf8))
+        #expect(decoded.prime == true)
+        let plan = try await MixPlan.build(
+            profile: profile, fixtures: fixtures, hostHeader: "h", jwtSecret: nil, ingestToken: nil, tokenLifetime: 60)
+        let generator = GeneratorSpec.prime(plan).make(hostHeader: "h", shardIndex: 0)
+        let lines = (0..<8).map { _ in String(buffer: generator.next().bytes).split(separator: "\r\n")[0] }
+        #expect(
+            Array(lines.prefix(4)) == [
+                "GET /api/v1/analytics/package/p1?days=7 HTTP/1.1", "GET /api/v1/analytics/package/p1?days=30 HTTP/1.1",
+                "GET /api/v1/analytics/package/one HTTP/1.1", "GET /api/v1/analytics/package/p1/badge/runs.svg HTTP/1.1",
+            ])
+        #expect(lines[6] == "GET /api/v1/analytics/package/@s%2Ftwo HTTP/1.1")
+        // Round and round.
+        #expect(String(buffer: generator.next().bytes).hasPrefix("GET /api/v1/analytics/package/p1?days=7 "))
+    }
+
     @Test("mix plan: requests for every scenario, JWTs for the right users")
     func mixPlan() async throws {
         let fixtures = Fixtures(

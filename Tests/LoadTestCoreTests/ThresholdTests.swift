@@ -20,6 +20,7 @@ struct ThresholdTests {
             ("hit_ratio>=95%", .hitRatio, .ge, 0.95),
             ("throughput>1000", .throughput, .gt, 1000),
             ("throughput>=1000rps", .throughput, .ge, 1000),
+            ("recovery<1s", .recovery, .lt, 1000),
         ]
     )
     func valid(text: String, metric: Threshold.Metric, op: Threshold.Op, bound: Double) throws {
@@ -29,6 +30,27 @@ struct ThresholdTests {
         #expect(abs(t.bound - bound) < 1e-12)
         #expect(t.scenario == nil)
         #expect(t.expression == text)
+    }
+
+    @Test("recovery counts from the end of the after command")
+    func recovery() throws {
+        let t = try Threshold(parsing: "recovery<1s")
+        func fault(recovery: Double?, afterTook: Double?) -> FaultReport {
+            var report = FaultAnalysis.analyze(completions: [1], errors: [0], bucketSeconds: 0.1, referenceS: nil)
+            report.recoveryS = recovery
+            report.after = afterTook.map {
+                CommandReport(command: "start", exitCode: 0, startedAtS: 5, durationS: $0, timedOut: false, outputTail: "")
+            }
+            return report
+        }
+        // Back 2.4 s after a restart command that took 1.9 s: 500 ms once the service was up.
+        let quick = t.evaluate(fault(recovery: 2.4, afterTook: 1.9), scope: "phase:x")
+        #expect(quick.passed && abs((quick.value ?? 0) - 500) < 1e-6)
+        #expect(!t.evaluate(fault(recovery: 3.5, afterTook: 1.9), scope: "phase:x").passed)
+        #expect(!t.evaluate(fault(recovery: nil, afterTook: 1.9), scope: "phase:x").passed)
+        #expect(!t.evaluate(fault(recovery: 0.2, afterTook: nil), scope: "phase:x").passed)
+        // Not a property of ordinary statistics.
+        #expect(t.value(in: summary(p99: 1, errors: 0, requests: 10, hits: 1, misses: 0, seconds: 1)) == nil)
     }
 
     @Test("scenario scope")
