@@ -153,6 +153,7 @@ public struct AnalyticsWorker: Service {
                 metadata["archived"] = "\(result.rowsArchived)"
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"
+                metadata["idempotency_keys_expired"] = "\(result.idempotencyKeysExpired)"
             }
             let elapsed = ContinuousClock.now - start
             Metrics.Timer(label: "prpm_worker_job_duration_seconds", dimensions: dimensions).record(duration: elapsed)

@@ -71,12 +71,13 @@ struct Jobs: Sendable {
         var rowsArchived = 0
         var feedbackCleared = 0
         var usersAnonymized = 0
+        var idempotencyKeysExpired = 0
     }
 
     /// Folds usage rows older than 12 months into `usage_daily_archive` and deletes them,
     /// batch by batch (each batch one short transaction: a crash loses nothing and counts
     /// nothing twice); clears feedback text older than 6 months; anonymizes users deleted
-    /// more than 30 days ago.
+    /// more than 30 days ago; forgets `Idempotency-Key`s older than 24 hours.
     func retention(fence: JobFence? = nil) async throws -> RetentionResult {
         var result = RetentionResult()
         let batch = deps.config.retentionBatchSize
@@ -132,6 +133,19 @@ struct Jobs: Sendable {
                   AND (username IS DISTINCT FROM 'deleted-' || replace(id::text, '-', '') OR email IS NOT NULL)
                 """
             ).affectedRows
+        }
+        // `Idempotency-Key`s answer retries for 24 hours.
+        while true {
+            let expired = try await deps.postgres.fencedTransaction(fence) { c in
+                try c.query(
+                    """
+                    DELETE FROM ingest_requests WHERE key IN (
+                      SELECT key FROM ingest_requests WHERE created_at < now() - interval '24 hours' LIMIT $1 FOR UPDATE SKIP LOCKED)
+                    """, [batch]
+                ).affectedRows
+            }
+            result.idempotencyKeysExpired += expired
+            if expired < batch { break }
         }
         return result
     }

@@ -137,8 +137,16 @@ extension WorkerSuites {
             let rollupBefore = try await f.scalar(
                 "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
 
+            let (oldKey, newKey) = ("retention-old-\(f.tag)", "retention-new-\(f.tag)")
+            try await f.exec(
+                """
+                INSERT INTO ingest_requests (key, body_sha256, ids, created_at)
+                VALUES ($1, '\\x00', '{}', now() - interval '25 hours'), ($2, '\\x00', '{}', now() - interval '23 hours')
+                """, [oldKey, newKey])
+
             #expect(await worker.runOnce(.retention))
             #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
+            #expect(try await f.scalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
             #expect(
                 try await f.scalar(
                     "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
