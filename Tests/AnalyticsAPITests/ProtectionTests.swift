@@ -98,6 +98,38 @@ struct ProtectionTests {
         try await holding.value
     }
 
+    @Test func aFullPostgresQueueIsShedAtOnceWhileCachedHitsAreServed() async throws {
+        let replica = try await makeReplica { config in
+            config.postgresPoolSize = 1
+            config.postgresMaxQueueMs = 50
+        }
+        defer { Task { await replica.shutdown() } }
+        let f = Fixture(postgres: replica.postgres)
+        let (cached, coldA, coldB) = (try await f.package("shed-cached"), try await f.package("shed-a"), try await f.package("shed-b"))
+        try await withFreshApp(replica) { client, _ in
+            for package in [cached, coldA, coldB] {
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+            }
+            // The only connection is busy for 600 ms; one computation queues behind it.
+            let busy = Task { try await replica.postgres.withConnection { _ in _ = usleep(600_000) } }
+            try await Task.sleep(for: .milliseconds(50))
+            let queued = Task { try await client.get("/api/v1/analytics/package/\(coldA.id)?days=2").status }
+            try await Task.sleep(for: .milliseconds(150))
+            // The queue has not moved for longer than the bound: a new computation is refused at once.
+            let start = ContinuousClock.now
+            let shed = try await client.get("/api/v1/analytics/package/\(coldB.id)?days=2")
+            #expect(shed.status == .serviceUnavailable)
+            #expect(shed.errorCode == "overloaded")
+            #expect(shed.headers[.retryAfter] == "1")
+            #expect(ContinuousClock.now - start < .milliseconds(300))
+            // Cached answers do not queue.
+            let hit = try await client.get("/api/v1/analytics/package/\(cached.id)")
+            #expect(hit.status == .ok && hit.cacheStatus == "HIT")
+            try await busy.value
+            #expect(try await queued.value == .ok)
+        }
+    }
+
     @Test func theDeadlineHonoursTheCallersCancellationAndLeavesNoTimersBehind() async throws {
         let deadline = RequestDeadline(timeout: .seconds(60))
         let started = Atomic<Bool>(false)
