@@ -22,8 +22,8 @@ public struct AppConfig: Sendable {
     /// `overloaded` at once until the queue drains (0: no such bound).
     public var postgresMaxQueueMs = 500
     public var postgresStatementTimeoutMs = 5_000
-    public var redisPoolSize = 16
-    public var redisThreads = 4
+    public var redisPoolSize = 32
+    public var redisThreads = 8
     public var redisTimeoutMs = 50
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000
