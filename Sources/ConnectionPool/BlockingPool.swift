@@ -191,16 +191,7 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
     private func acquire(timeout: Duration) async throws -> Connection? {
         try Task.checkCancellation()
         // Fast path without a suspension: an idle connection, or a free slot.
-        let immediate = state.withLock { state -> Immediate? in
-            if state.isShutdown { return .shutdown }
-            if let connection = state.idle.popLast() { return .connection(connection) }
-            if state.open < configuration.maxConnections {
-                state.open += 1
-                return .create
-            }
-            if isFull(state.waiters) { return .overloaded }
-            return nil
-        }
+        let immediate = state.withLock { claim(&$0) }
         switch immediate {
         case .connection(let connection): return connection
         case .create: return nil
@@ -218,13 +209,7 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Connection?, any Error>) in
                 let action = state.withLock { state -> Immediate in
-                    if state.isShutdown { return .shutdown }
-                    if let connection = state.idle.popLast() { return .connection(connection) }
-                    if state.open < configuration.maxConnections {
-                        state.open += 1
-                        return .create
-                    }
-                    if isFull(state.waiters) { return .overloaded }
+                    if let immediate = claim(&state) { return immediate }
                     state.waiters.append(Waiter(id: id, since: .now, continuation: continuation))
                     return .wait(id)
                 }
@@ -239,6 +224,18 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
         } onCancel: {
             leave(waiter: id, with: CancellationError())
         }
+    }
+
+    /// What a caller gets without waiting (an idle connection, a free slot, a refusal), or nil
+    /// when it must wait.
+    private func claim(_ state: inout State) -> Immediate? {
+        if state.isShutdown { return .shutdown }
+        if let connection = state.idle.popLast() { return .connection(connection) }
+        if state.open < configuration.maxConnections {
+            state.open += 1
+            return .create
+        }
+        return isFull(state.waiters) ? .overloaded : nil
     }
 
     /// No room for one more waiter: too many, or the queue is not draining.

@@ -143,9 +143,7 @@ struct FaultTests {
         }
         defer { Task { await replica.shutdown() } }
         let package = try await Fixture(postgres: replica.postgres).package("deadline-stale")
-        let locker = PostgresClient(
-            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-            threadPool: TestEnvironment.threadPool)
+        let locker = TestEnvironment.locker()
         defer { locker.shutdown() }
         try await withFreshApp(replica) { client, _ in
             #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)

@@ -72,9 +72,7 @@ struct ProtectionTests {
         let package = try await Fixture(postgres: replica.postgres).package("slow")
         let backend = try #require(try await replica.postgres.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
         // Another session holds a lock the package query needs: the query waits.
-        let locker = PostgresClient(
-            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-            threadPool: TestEnvironment.threadPool)
+        let locker = TestEnvironment.locker()
         defer { locker.shutdown() }
         let holding = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .milliseconds(2500))
         try await Task.sleep(for: .milliseconds(200))

@@ -42,9 +42,7 @@ struct WriteEndpointTests {
         let user = try await f.user("slow-writer")
         let package = try await f.package("slow-written")
         let usage = try await f.usage([Fixture.Usage(user: user, package: package.id)])[0]
-        let locker = PostgresClient(
-            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-            threadPool: TestEnvironment.threadPool)
+        let locker = TestEnvironment.locker()
         defer { locker.shutdown() }
         try await withFreshApp(replica) { client, _ in
             let auth = Tokens.bearer(try await Tokens.sign(user: user))

@@ -27,9 +27,7 @@ extension WorkerSuites {
             let packages = [try await f.package("victim-a"), try await f.package("victim-b")]
 
             // Hold a lock the package query needs, so the victim's refresh hangs mid-task.
-            let locker = PostgresClient(
-                configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-                threadPool: TestEnvironment.threadPool)
+            let locker = TestEnvironment.locker()
             defer { locker.shutdown() }
             let release = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .seconds(4))
             try await Task.sleep(for: .milliseconds(200))
@@ -90,9 +88,7 @@ extension WorkerSuites {
 
             // The paused worker's trends read waits for this lock, so that it is paused between
             // reading and writing (as a GC pause or a stopped VM would catch it).
-            let locker = PostgresClient(
-                configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-                threadPool: TestEnvironment.threadPool)
+            let locker = TestEnvironment.locker()
             defer { locker.shutdown() }
             let lock = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_daily_stats IN ACCESS EXCLUSIVE MODE", for: .milliseconds(900))
             try await Task.sleep(for: .milliseconds(100))

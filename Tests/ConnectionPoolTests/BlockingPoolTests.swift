@@ -98,6 +98,22 @@ struct BlockingPoolTests {
         Task { try await pool.withConnection(onCancel: .awaitOutcome) { _ in release.wait() } }
     }
 
+    /// Starts a call on `pool`; returns once its body runs on a pool thread.
+    static func started<T: Sendable>(
+        _ pool: BlockingPool<ProbeConnection>, onCancel: CancellationPolicy = .interrupt,
+        _ body: @escaping @Sendable (ProbeConnection) throws -> T
+    ) async throws -> Task<T, any Error> {
+        let running = Gate()
+        let call = Task {
+            try await pool.withConnection(onCancel: onCancel) { connection in
+                running.open()
+                return try body(connection)
+            }
+        }
+        try await waitUntil { running.isOpen }
+        return call
+    }
+
     static func waitUntil(_ condition: () -> Bool) async throws {
         for _ in 0..<1000 where !condition() { try await Task.sleep(for: .milliseconds(5)) }
         #expect(condition())
@@ -157,17 +173,12 @@ struct BlockingPoolTests {
         let created = Created()
         let pool = makePool(max: 1, created: created)
         let gate = Gate()
-        let running = Gate()
-        let call = Task {
-            try await pool.withConnection { connection in
-                running.open()
-                // Runs until the server (here: the probe) is asked to stop it.
-                while !connection.interrupted.load(ordering: .relaxed) { usleep(1000) }
-                gate.wait()
-                return 1
-            }
+        let call = try await Self.started(pool) { connection in
+            // Runs until the server (here: the probe) is asked to stop it.
+            while !connection.interrupted.load(ordering: .relaxed) { usleep(1000) }
+            gate.wait()
+            return 1
         }
-        try await Self.waitUntil { running.isOpen }
         call.cancel()
         await #expect(throws: CancellationError.self) { try await call.value }
         #expect(try #require(created.all.first).interrupted.load(ordering: .relaxed))
@@ -183,15 +194,10 @@ struct BlockingPoolTests {
         let created = Created()
         let pool = makePool(max: 1, created: created)
         let gate = Gate()
-        let running = Gate()
-        let call = Task {
-            try await pool.withConnection(onCancel: .awaitOutcome) { _ in
-                running.open()
-                gate.wait()
-                return "committed"
-            }
+        let call = try await Self.started(pool, onCancel: .awaitOutcome) { _ in
+            gate.wait()
+            return "committed"
         }
-        try await Self.waitUntil { running.isOpen }
         call.cancel()
         try await Task.sleep(for: .milliseconds(50))
         gate.open()

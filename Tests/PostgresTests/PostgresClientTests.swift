@@ -92,9 +92,7 @@ struct PostgresClientTests {
     }
 
     @Test func preparedStatementsAreReusedPerConnection() async throws {
-        let client = PostgresClient(
-            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
-            threadPool: TestEnvironment.threadPool)
+        let client = TestEnvironment.locker()
         defer { client.shutdown() }
         for value in 1...5 {
             #expect(try await client.query("SELECT $1::int * 2 AS x", [value]).first?.decode("x", as: Int.self) == value * 2)

@@ -53,6 +53,11 @@ public enum TestEnvironment {
         guard status == 0 else { throw SvcError(command: command, status: status) }
     }
 
+    /// A one-connection client of its own, for holding locks while the code under test waits.
+    public static func locker() -> PostgresClient {
+        PostgresClient(configuration: PostgresConfiguration(url: databaseURL), pool: .init(maxConnections: 1), threadPool: threadPool)
+    }
+
     /// Runs `statement` (a lock) in a transaction on one of `client`'s connections and keeps
     /// the transaction open for `holding`; the returned task ends when it is released.
     public static func holdInTransaction(_ client: PostgresClient, _ statement: String, for holding: Duration) -> Task<Void, any Error> {
