@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -52,6 +53,7 @@ let package = Package(
         .target(
             name: "Analytics",
             dependencies: ["Postgres", "NullableCoding", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Resources/Migrations")],
             swiftSettings: swiftSettings
         ),
         // Deterministic demo data, loaded with COPY.
@@ -137,7 +139,10 @@ let package = Package(
         .testTarget(name: "ConnectionPoolTests", dependencies: ["ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "AnalyticsSeed", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalyticsTests",
+            dependencies: ["Analytics", "AnalyticsSeed", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsAPI", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),

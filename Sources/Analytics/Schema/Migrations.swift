@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Postgres
 
@@ -6,23 +7,30 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     public let sql: String
+    /// The file it comes from (`Resources/Migrations/000N_name.sql`).
+    public let file: String
 }
 
 /// Creates and upgrades the schema. Idempotent: already applied versions are skipped;
 /// concurrent runs serialize on an advisory lock.
+///
+/// The migrations are frozen SQL files in `Resources/Migrations`, applied in the order of
+/// their numbers; the first line of each is `-- <name>`. A file once released is never edited
+/// (a test checks their checksums): a change to the schema is a new file.
 public enum Migrator {
-    public static let all: [Migration] = [
-        Migration(version: 1, name: "core tables", sql: SchemaSQL.coreTables),
-        Migration(version: 2, name: "package rollups maintained by triggers", sql: SchemaSQL.packageRollups),
-        Migration(version: 3, name: "trends and retention archive", sql: SchemaSQL.trendsAndArchive),
-        Migration(version: 4, name: "rating-only updates adjust the rollups by delta", sql: SchemaSQL.ratingDeltas),
-        Migration(version: 5, name: "covering indexes for user and org reads", sql: SchemaSQL.coveringIndexes),
-        Migration(version: 6, name: "histogram of last days for distinct users; faster rebuild and recompute", sql: SchemaSQL.lastDayHistogram),
-        Migration(version: 7, name: "the insert trigger reads its transition table directly", sql: SchemaSQL.insertTriggerReadsTransitionTable),
-        Migration(version: 8, name: "advisory locks serialize rollup recomputes with other writers", sql: RollupLocksSQL.migration),
-        Migration(version: 9, name: "idempotency keys of ingestion requests", sql: IngestIdempotencySQL.migration),
-        Migration(version: 10, name: "fencing tokens of the worker jobs", sql: JobFencesSQL.migration),
-    ]
+    public static let all: [Migration] = {
+        guard let folder = Bundle.module.url(forResource: "Migrations", withExtension: nil),
+            let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { fatalError("the Migrations resource folder is missing from the bundle") }
+        return files.filter { $0.hasSuffix(".sql") }.sorted().map { file in
+            guard let version = Int(file.prefix(while: \.isNumber)),
+                let sql = try? String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            else { fatalError("unreadable migration \(file)") }
+            let firstLine = sql.prefix(while: { $0 != "\n" })
+            let name = firstLine.hasPrefix("-- ") ? String(firstLine.dropFirst(3)) : file
+            return Migration(version: version, name: name, sql: sql, file: file)
+        }
+    }()
 
     /// Applies the migrations not yet applied; returns the versions applied now.
     @discardableResult

@@ -1,0 +1,58 @@
+-- rating-only updates adjust the rollups by delta
+--
+-- Feedback changes `user_rating` (and fields the rollups do not read): such updates add
+-- the rating difference to the two rollups that hold ratings instead of recomputing the
+-- package-day from the raw rows. Other changes still recompute.
+CREATE OR REPLACE FUNCTION usage_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  touched_days jsonb;
+  touched_users jsonb;
+BEGIN
+  CREATE TEMP TABLE IF NOT EXISTS tmp_rating_delta (package_id uuid, day date, package_version text, dsum int, dcount int)
+    ON COMMIT DELETE ROWS;
+  DELETE FROM tmp_rating_delta;
+  INSERT INTO tmp_rating_delta
+  SELECT n.package_id, utc_day(n.created_at), n.package_version,
+         coalesce(n.user_rating, 0) - coalesce(o.user_rating, 0),
+         (n.user_rating IS NOT NULL)::int - (o.user_rating IS NOT NULL)::int
+  FROM old_rows o JOIN new_rows n ON n.id = o.id
+  WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating
+    AND (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms, o.tokens_used)
+        IS NOT DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                              n.duration_ms, n.tokens_used);
+  UPDATE package_daily_stats s SET rating_sum = s.rating_sum + d.dsum, rating_count = s.rating_count + d.dcount
+  FROM (SELECT package_id, day, sum(dsum) AS dsum, sum(dcount) AS dcount FROM tmp_rating_delta GROUP BY 1, 2) d
+  WHERE s.package_id = d.package_id AND s.day = d.day;
+  UPDATE package_daily_version_stats s SET rating_sum = s.rating_sum + d.dsum, rating_count = s.rating_count + d.dcount
+  FROM (SELECT package_id, day, package_version, sum(dsum) AS dsum, sum(dcount) AS dcount FROM tmp_rating_delta
+        WHERE package_version IS NOT NULL GROUP BY 1, 2, 3) d
+  WHERE s.package_id = d.package_id AND s.day = d.day AND s.package_version = d.package_version;
+
+  -- Any other change of a column the rollups read: recompute the package-days it touches.
+  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb)
+    INTO touched_days
+    FROM (SELECT o.package_id, o.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                 o.tokens_used)
+                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                  n.duration_ms, n.tokens_used)
+          UNION ALL
+          SELECT n.package_id, n.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                 o.tokens_used)
+                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                  n.duration_ms, n.tokens_used)) r
+   WHERE package_id IS NOT NULL;
+  IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
+  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
+    INTO touched_users
+    FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
+          UNION ALL
+          SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
+   WHERE package_id IS NOT NULL;
+  PERFORM usage_rollup_recompute(touched_days, touched_users);
+  RETURN NULL;
+END
+$fn$;
