@@ -72,13 +72,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Settings from environment variables: typed, range-checked, bad values stop the process.
+        .target(name: "Settings", swiftSettings: swiftSettings),
         // SVG / shields.io badges: pure rendering, no I/O.
         .target(name: "Badges", swiftSettings: swiftSettings),
         // HTTP: routes, auth, error mapping.
         .target(
             name: "AnalyticsAPI",
             dependencies: [
-                "Analytics", "AnalyticsCache", "Badges", "Postgres", "Redis",
+                "Analytics", "AnalyticsCache", "Badges", "Postgres", "Redis", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "AnalyticsWorker",
             dependencies: [
-                "Analytics", "AnalyticsCache", "Postgres", "Redis",
+                "Analytics", "AnalyticsCache", "Postgres", "Redis", "Settings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,6 +138,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: swiftSettings),
         .testTarget(name: "ConnectionPoolTests", dependencies: ["ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),

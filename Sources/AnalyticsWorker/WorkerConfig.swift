@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Postgres
 import Redis
+import Settings
 
 /// The worker's jobs; the names are used by `worker --once`, logs and metrics.
 public enum WorkerJob: String, Sendable, CaseIterable {
@@ -28,18 +29,22 @@ public struct WorkerConfig: Sendable {
 
     public init() {}
 
-    public init(environment: [String: String]) {
-        func seconds(_ name: String) -> Duration? { environment[name].flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) } }
-        if let value = seconds("WORKER_REFRESH_INTERVAL_S") { refreshInterval = value }
-        if let value = seconds("WORKER_TRENDS_INTERVAL_S") { trendsInterval = value }
-        if let value = seconds("WORKER_RETENTION_INTERVAL_S") { retentionInterval = value }
-        if let value = seconds("WORKER_LEASE_TTL_S") { leaseTTL = value }
-        if let value = environment["WORKER_HOT_PACKAGES"].flatMap(Int.init) { hotPackages = value }
-        if let value = environment["WORKER_RETENTION_BATCH"].flatMap(Int.init) { retentionBatchSize = value }
-        if let value = environment["WORKER_CONSUMER_NAME"] { consumerName = value }
-        if let value = environment["WORKER_JOBS"] {
-            jobs = Set(value.split(separator: ",").compactMap { WorkerJob(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+    /// Reads the worker's variables; an invalid one stops the process (see `EnvironmentReader`).
+    public init(environment: [String: String]) throws(SettingsError) {
+        var env = EnvironmentReader(environment)
+        if let value = env.seconds("WORKER_REFRESH_INTERVAL_S", minimum: 0.1) { refreshInterval = value }
+        if let value = env.seconds("WORKER_TRENDS_INTERVAL_S", minimum: 0.1) { trendsInterval = value }
+        if let value = env.seconds("WORKER_RETENTION_INTERVAL_S", minimum: 0.1) { retentionInterval = value }
+        if let value = env.seconds("WORKER_LEASE_TTL_S", minimum: 0.1) { leaseTTL = value }
+        if let value = env.int("WORKER_HOT_PACKAGES", in: 0...Int.max) { hotPackages = value }
+        if let value = env.int("WORKER_RETENTION_BATCH", in: 1...Int.max) { retentionBatchSize = value }
+        if let value = env.string("WORKER_CONSUMER_NAME") {
+            if value.isEmpty { env.problem("WORKER_CONSUMER_NAME is empty") } else { consumerName = value }
         }
+        if let value = env.list("WORKER_JOBS", of: WorkerJob.allCases.map(\.rawValue)) {
+            jobs = Set(value.compactMap(WorkerJob.init(rawValue:)))
+        }
+        try env.validate()
     }
 
     public func interval(of job: WorkerJob) -> Duration {

@@ -24,8 +24,8 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
     @Flag(help: "Plain-text logs instead of JSON lines.") var plainLogs = false
 
-    func config() -> AppConfig {
-        var config = AppConfig(environment: ProcessInfo.processInfo.environment)
+    func config() throws -> AppConfig {
+        var config = try AppConfig(environment: ProcessInfo.processInfo.environment)
         if let databaseURL { config.databaseURL = databaseURL }
         if let redisURL { config.redisURL = redisURL }
         if let logLevel { config.logLevel = logLevel }
@@ -51,7 +51,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let config = common.config()
+        let config = try common.config()
         let logger = common.logger("prpm.migrate", config: config)
         let dependencies = try AppDependencies(config: config, logger: logger)
         defer { Task { await dependencies.shutdown() } }
@@ -73,7 +73,7 @@ struct Seed: AsyncParsableCommand {
     @Flag(help: "Do nothing when the database already has usage rows.") var ifEmpty = false
 
     func run() async throws {
-        let config = common.config()
+        let config = try common.config()
         let logger = common.logger("prpm.seed", config: config)
         let dependencies = try AppDependencies(config: config, logger: logger)
         defer { Task { await dependencies.shutdown() } }
@@ -102,7 +102,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port (env PORT).") var port: Int?
 
     func run() async throws {
-        var config = common.config()
+        var config = try common.config()
         if let host { config.host = host }
         if let port { config.port = port }
         let logger = common.logger("prpm.serve", config: config)
@@ -121,13 +121,13 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Run one job (refresh, trends, retention) and exit: 0 when it succeeded.") var once: String?
 
     func run() async throws {
-        let config = common.config()
+        let config = try common.config()
         let logger = common.logger("prpm.worker", config: config)
         let dependencies = try AppDependencies(config: config, logger: logger)
         let worker = AnalyticsWorker(
             dependencies: WorkerDependencies(
                 postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
-                config: WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
+                config: try WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
         if let once {
             guard let job = WorkerJob(rawValue: once) else {
                 throw ValidationError("unknown job \(once): use refresh, trends or retention")

@@ -1,5 +1,6 @@
 import AnalyticsCache
 import Foundation
+import Settings
 
 /// Settings of `serve` (and shared with `worker`), read from the environment; flags may override.
 public struct AppConfig: Sendable {
@@ -37,43 +38,45 @@ public struct AppConfig: Sendable {
 
     public init() {}
 
-    /// Reads the contract's variables (and ours) from `environment`.
-    public init(environment: [String: String]) {
-        func int(_ name: String) -> Int? { environment[name].flatMap { Int($0) } }
-        func double(_ name: String) -> Double? { environment[name].flatMap { Double($0) } }
-        if let value = environment["HOST"] { host = value }
-        if let value = int("PORT") { port = value }
-        if let value = environment["DATABASE_URL"] { databaseURL = value }
-        if let value = environment["REDIS_URL"] { redisURL = value }
-        if let value = environment["JWT_SECRET"] { jwtSecret = value }
-        if let value = environment["INGEST_TOKEN"] { ingestToken = value }
-        if let value = int("CACHE_TTL_PACKAGE_S") { cache.packageTTL = value }
-        if let value = int("CACHE_TTL_USER_S") { cache.userTTL = value }
-        if let value = int("CACHE_TTL_ORG_S") { cache.organizationTTL = value }
-        if let value = int("CACHE_TTL_TRENDING_S") { cache.trendingTTL = value }
-        if let value = int("CACHE_STALE_GRACE_S") { cache.staleGrace = value }
-        if let value = int("CACHE_OUTAGE_RETENTION_S") { cache.outageRetention = value }
-        if let value = int("CACHE_PUBLIC_LAG_S") { cache.publicLag = value }
-        if let value = int("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
-        if let value = int("MAX_BODY_BYTES") { maxBodyBytes = value }
-        if let value = int("MAX_INGEST_BODY_BYTES") { maxIngestBodyBytes = value }
-        if let value = int("PG_POOL_SIZE") { postgresPoolSize = value }
-        if let value = int("PG_THREADS") { postgresThreads = value }
-        if let value = int("PG_POOL_MAX_WAITERS") { postgresMaxWaiters = value }
-        if let value = int("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }
-        if let value = int("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
-        if let value = int("REDIS_POOL_SIZE") { redisPoolSize = value }
-        if let value = int("REDIS_THREADS") { redisThreads = value }
-        if let value = int("REDIS_TIMEOUT_MS") { redisTimeoutMs = value }
-        if let value = int("REDIS_BREAKER_FAILURES") { breakerFailureThreshold = value }
-        if let value = int("REDIS_BREAKER_OPEN_MS") { breakerOpenMs = value }
-        if let value = int("REQUEST_TIMEOUT_MS") { requestTimeoutMs = value }
-        if let value = double("HTTP_IDLE_TIMEOUT_S") { connections.idleTimeout = .milliseconds(Int(value * 1000)) }
-        if let value = double("HTTP_BODY_TIMEOUT_S") { connections.bodyTimeout = .milliseconds(Int(value * 1000)) }
-        if let value = int("HTTP_MAX_CONNECTIONS") { connections.maxConnections = value }
-        if let value = double("RATE_LIMIT_RPS") { rateLimitPerSecond = value }
-        if let value = double("RATE_LIMIT_BURST") { rateLimitBurst = value }
-        if let value = int("AUTH_CACHE_S") { authCacheSeconds = value }
-        if let value = environment["LOG_LEVEL"] { logLevel = value }
+    /// Reads the contract's variables (and ours) from `environment`. A variable that is set
+    /// but invalid (`PORT=abc`, `CACHE_TTL_PACKAGE_S=-5`) stops the process with a message
+    /// naming it, with every other bad variable.
+    public init(environment: [String: String]) throws(SettingsError) {
+        var env = EnvironmentReader(environment)
+        if let value = env.string("HOST") { host = value }
+        if let value = env.int("PORT", in: 0...65535) { port = value }
+        if let value = env.string("DATABASE_URL") { databaseURL = value }
+        if let value = env.string("REDIS_URL") { redisURL = value }
+        if let value = env.string("JWT_SECRET") { jwtSecret = value }
+        if let value = env.string("INGEST_TOKEN") { ingestToken = value }
+        if let value = env.int("CACHE_TTL_PACKAGE_S", in: 1...Int.max) { cache.packageTTL = value }
+        if let value = env.int("CACHE_TTL_USER_S", in: 1...Int.max) { cache.userTTL = value }
+        if let value = env.int("CACHE_TTL_ORG_S", in: 1...Int.max) { cache.organizationTTL = value }
+        if let value = env.int("CACHE_TTL_TRENDING_S", in: 1...Int.max) { cache.trendingTTL = value }
+        if let value = env.int("CACHE_STALE_GRACE_S", in: 0...Int.max) { cache.staleGrace = value }
+        if let value = env.int("CACHE_OUTAGE_RETENTION_S", in: 0...Int.max) { cache.outageRetention = value }
+        if let value = env.int("CACHE_PUBLIC_LAG_S", in: 0...Int.max) { cache.publicLag = value }
+        if let value = env.milliseconds("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
+        if let value = env.int("MAX_BODY_BYTES", in: 1...Int.max) { maxBodyBytes = value }
+        if let value = env.int("MAX_INGEST_BODY_BYTES", in: 1...Int.max) { maxIngestBodyBytes = value }
+        if let value = env.int("PG_POOL_SIZE", in: 1...1000) { postgresPoolSize = value }
+        if let value = env.int("PG_THREADS", in: 1...256) { postgresThreads = value }
+        if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }
+        if let value = env.milliseconds("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }
+        if let value = env.milliseconds("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
+        if let value = env.int("REDIS_POOL_SIZE", in: 1...1000) { redisPoolSize = value }
+        if let value = env.int("REDIS_THREADS", in: 1...256) { redisThreads = value }
+        if let value = env.milliseconds("REDIS_TIMEOUT_MS", minimum: 1) { redisTimeoutMs = value }
+        if let value = env.int("REDIS_BREAKER_FAILURES", in: 1...Int.max) { breakerFailureThreshold = value }
+        if let value = env.milliseconds("REDIS_BREAKER_OPEN_MS", minimum: 1) { breakerOpenMs = value }
+        if let value = env.milliseconds("REQUEST_TIMEOUT_MS") { requestTimeoutMs = value }
+        if let value = env.seconds("HTTP_IDLE_TIMEOUT_S", minimum: 0.001) { connections.idleTimeout = value }
+        if let value = env.seconds("HTTP_BODY_TIMEOUT_S", minimum: 0.001) { connections.bodyTimeout = value }
+        if let value = env.int("HTTP_MAX_CONNECTIONS", in: 1...Int.max) { connections.maxConnections = value }
+        if let value = env.double("RATE_LIMIT_RPS", in: 0...Double.greatestFiniteMagnitude) { rateLimitPerSecond = value }
+        if let value = env.double("RATE_LIMIT_BURST", in: 0...Double.greatestFiniteMagnitude) { rateLimitBurst = value }
+        if let value = env.int("AUTH_CACHE_S", in: 0...Int.max) { authCacheSeconds = value }
+        if let value = env.choice("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) { logLevel = value }
+        try env.validate()
     }
 }
