@@ -74,13 +74,26 @@ let package = Package(
         ),
         // Settings from environment variables: typed, range-checked, bad values stop the process.
         .target(name: "Settings", swiftSettings: swiftSettings),
+        // What every process runs on: thread pools, the Postgres and Redis clients, the breaker,
+        // the cache, metrics, and the settings they need.
+        .target(
+            name: "AnalyticsRuntime",
+            dependencies: [
+                "Analytics", "AnalyticsCache", "ConnectionPool", "Postgres", "Redis", "Settings",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // SVG / shields.io badges: pure rendering, no I/O.
         .target(name: "Badges", swiftSettings: swiftSettings),
         // HTTP: routes, auth, error mapping.
         .target(
             name: "AnalyticsAPI",
             dependencies: [
-                "Analytics", "AnalyticsCache", "Badges", "Postgres", "Redis", "Settings",
+                "Analytics", "AnalyticsCache", "AnalyticsRuntime", "Badges", "Postgres", "Redis", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -95,7 +108,7 @@ let package = Package(
         .target(
             name: "AnalyticsWorker",
             dependencies: [
-                "Analytics", "AnalyticsCache", "Postgres", "Redis", "Settings",
+                "Analytics", "AnalyticsCache", "AnalyticsRuntime", "Postgres", "Redis", "Settings",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,7 +118,8 @@ let package = Package(
         .executableTarget(
             name: "prpm-analytics",
             dependencies: [
-                "Analytics", "AnalyticsAPI", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis", "StructuredLogging",
+                "Analytics", "AnalyticsAPI", "AnalyticsRuntime", "AnalyticsSeed", "AnalyticsWorker", "Postgres", "Redis", "Settings",
+                "StructuredLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -147,7 +161,7 @@ let package = Package(
             dependencies: ["Analytics", "AnalyticsSeed", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsAPI", "AnalyticsCache", "TestSupport"],
+            name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsRuntime", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import Analytics
 import AnalyticsCache
+import AnalyticsRuntime
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,6 @@
 import Analytics
 import AnalyticsAPI
+import AnalyticsRuntime
 import AnalyticsSeed
 import AnalyticsWorker
 import ArgumentParser
@@ -24,15 +25,27 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error (env LOG_LEVEL).") var logLevel: String?
     @Flag(help: "Plain-text logs instead of JSON lines.") var plainLogs = false
 
-    func config() throws -> AppConfig {
-        var config = try AppConfig(environment: ProcessInfo.processInfo.environment)
-        if let databaseURL { config.databaseURL = databaseURL }
-        if let redisURL { config.redisURL = redisURL }
-        if let logLevel { config.logLevel = logLevel }
+    /// The settings of `worker`, `migrate` and `seed` (no HTTP, no JWT secret).
+    func runtimeConfig() throws -> RuntimeConfig {
+        var config = try RuntimeConfig(environment: ProcessInfo.processInfo.environment)
+        override(&config)
         return config
     }
 
-    func logger(_ label: String, config: AppConfig) -> Logger {
+    /// The settings of `serve`.
+    func appConfig() throws -> AppConfig {
+        var config = try AppConfig(environment: ProcessInfo.processInfo.environment)
+        override(&config.runtime)
+        return config
+    }
+
+    private func override(_ config: inout RuntimeConfig) {
+        if let databaseURL { config.databaseURL = databaseURL }
+        if let redisURL { config.redisURL = redisURL }
+        if let logLevel { config.logLevel = logLevel }
+    }
+
+    func logger(_ label: String, config: RuntimeConfig) -> Logger {
         let level = Logger.Level(rawValue: config.logLevel) ?? .info
         let json = !plainLogs
         LoggingSystem.bootstrap { label in
@@ -51,9 +64,9 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() async throws {
-        let config = try common.config()
+        let config = try common.runtimeConfig()
         let logger = common.logger("prpm.migrate", config: config)
-        let dependencies = try AppDependencies(config: config, logger: logger)
+        let dependencies = try Runtime(config: config, logger: logger)
         defer { Task { await dependencies.shutdown() } }
         let applied = try await Migrator.migrate(dependencies.postgres, logger: logger)
         logger.info("migrations applied", metadata: ["versions": "\(applied)", "latest": "\(Migrator.all.last?.version ?? 0)"])
@@ -73,9 +86,9 @@ struct Seed: AsyncParsableCommand {
     @Flag(help: "Do nothing when the database already has usage rows.") var ifEmpty = false
 
     func run() async throws {
-        let config = try common.config()
+        let config = try common.runtimeConfig()
         let logger = common.logger("prpm.seed", config: config)
-        let dependencies = try AppDependencies(config: config, logger: logger)
+        let dependencies = try Runtime(config: config, logger: logger)
         defer { Task { await dependencies.shutdown() } }
         try await Migrator.migrate(dependencies.postgres, logger: logger)
         if ifEmpty, try await !Seeder.isEmpty(dependencies.postgres) {
@@ -102,10 +115,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port (env PORT).") var port: Int?
 
     func run() async throws {
-        var config = try common.config()
+        var config = try common.appConfig()
         if let host { config.host = host }
         if let port { config.port = port }
-        let logger = common.logger("prpm.serve", config: config)
+        let logger = common.logger("prpm.serve", config: config.runtime)
         let dependencies = try AppDependencies(config: config, logger: logger)
         let app = try await buildApplication(dependencies)
         let serviceGroup = ServiceGroup(
@@ -121,9 +134,9 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Run one job (refresh, trends, retention) and exit: 0 when it succeeded.") var once: String?
 
     func run() async throws {
-        let config = try common.config()
+        let config = try common.runtimeConfig()
         let logger = common.logger("prpm.worker", config: config)
-        let dependencies = try AppDependencies(config: config, logger: logger)
+        let dependencies = try Runtime(config: config, logger: logger)
         let worker = AnalyticsWorker(
             dependencies: WorkerDependencies(
                 postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,

@@ -1,6 +1,6 @@
 import Analytics
-import AnalyticsAPI
 import AnalyticsCache
+import AnalyticsRuntime
 import Foundation
 import Postgres
 import Redis
@@ -14,14 +14,13 @@ import Testing
 func makeWorker(
     name: String = "test-\(UUID().uuidString.prefix(6))", _ configure: (inout WorkerConfig) -> Void = { _ in },
     onJob: (@Sendable (WorkerJob) -> Void)? = nil
-) async throws -> (AnalyticsWorker, AppDependencies) {
+) async throws -> (AnalyticsWorker, Runtime) {
     _ = try await TestEnvironment.postgres()
-    var app = AppConfig()
-    app.databaseURL = TestEnvironment.databaseURL
-    app.redisURL = TestEnvironment.redisURL
-    app.jwtSecret = TestEnvironment.jwtSecret
-    app.redisTimeoutMs = 200
-    let deps = try AppDependencies(config: app, logger: TestEnvironment.logger)
+    var runtime = RuntimeConfig()
+    runtime.databaseURL = TestEnvironment.databaseURL
+    runtime.redisURL = TestEnvironment.redisURL
+    runtime.redisTimeoutMs = 200
+    let deps = try Runtime(config: runtime, logger: TestEnvironment.logger)
     var config = WorkerConfig()
     config.consumerName = name
     configure(&config)

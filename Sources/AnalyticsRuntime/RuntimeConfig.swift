@@ -1,0 +1,60 @@
+import AnalyticsCache
+import Foundation
+import Settings
+
+/// What every process (`serve`, `worker`, `migrate`, `seed`) needs to reach and use Postgres
+/// and Redis: addresses, pools, thread pools, timeouts, the breaker, the cache policy, logging.
+/// Read from the environment; flags may override. HTTP settings live in the API's `AppConfig`.
+public struct RuntimeConfig: Sendable {
+    public var databaseURL = "postgresql://prpm@127.0.0.1:5432/prpm"
+    public var redisURL = "redis://127.0.0.1:6379/0"
+    public var cache = CachePolicy()
+    public var postgresPoolSize = 8
+    public var postgresThreads = 4
+    /// Callers allowed to wait for a Postgres connection; more get 503 `overloaded` at once.
+    public var postgresMaxWaiters = 1000
+    /// When the longest wait for a Postgres connection reaches this, newcomers get 503
+    /// `overloaded` at once until the queue drains (0: no such bound).
+    public var postgresMaxQueueMs = 500
+    public var postgresStatementTimeoutMs = 5_000
+    public var redisPoolSize = 32
+    public var redisThreads = 8
+    public var redisTimeoutMs = 50
+    public var breakerFailureThreshold = 3
+    public var breakerOpenMs = 2_000
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// Reads the variables; an invalid one is recorded in `env` (see `EnvironmentReader`).
+    public init(reading env: inout EnvironmentReader) {
+        if let value = env.string("DATABASE_URL") { databaseURL = value }
+        if let value = env.string("REDIS_URL") { redisURL = value }
+        if let value = env.int("CACHE_TTL_PACKAGE_S", in: 1...Int.max) { cache.packageTTL = value }
+        if let value = env.int("CACHE_TTL_USER_S", in: 1...Int.max) { cache.userTTL = value }
+        if let value = env.int("CACHE_TTL_ORG_S", in: 1...Int.max) { cache.organizationTTL = value }
+        if let value = env.int("CACHE_TTL_TRENDING_S", in: 1...Int.max) { cache.trendingTTL = value }
+        if let value = env.int("CACHE_STALE_GRACE_S", in: 0...Int.max) { cache.staleGrace = value }
+        if let value = env.int("CACHE_OUTAGE_RETENTION_S", in: 0...Int.max) { cache.outageRetention = value }
+        if let value = env.int("CACHE_PUBLIC_LAG_S", in: 0...Int.max) { cache.publicLag = value }
+        if let value = env.milliseconds("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
+        if let value = env.int("PG_POOL_SIZE", in: 1...1000) { postgresPoolSize = value }
+        if let value = env.int("PG_THREADS", in: 1...256) { postgresThreads = value }
+        if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }
+        if let value = env.milliseconds("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }
+        if let value = env.milliseconds("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
+        if let value = env.int("REDIS_POOL_SIZE", in: 1...1000) { redisPoolSize = value }
+        if let value = env.int("REDIS_THREADS", in: 1...256) { redisThreads = value }
+        if let value = env.milliseconds("REDIS_TIMEOUT_MS", minimum: 1) { redisTimeoutMs = value }
+        if let value = env.int("REDIS_BREAKER_FAILURES", in: 1...Int.max) { breakerFailureThreshold = value }
+        if let value = env.milliseconds("REDIS_BREAKER_OPEN_MS", minimum: 1) { breakerOpenMs = value }
+        if let value = env.choice("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) { logLevel = value }
+    }
+
+    /// Reads the variables; any invalid one stops with a message naming them all.
+    public init(environment: [String: String]) throws(SettingsError) {
+        var env = EnvironmentReader(environment)
+        self.init(reading: &env)
+        try env.validate()
+    }
+}
