@@ -11,8 +11,6 @@ public enum CachedEndpoint: String, Sendable, CaseIterable {
 
 /// `analytics:v1:{endpoint}:{entityId}:{days}`, entityId the canonical (lower-case) UUID.
 public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
-    public static let prefix = "analytics:v1:"
-
     public let endpoint: CachedEndpoint
     public let entityId: String
     public let days: Int
@@ -28,20 +26,16 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         self.days = days
     }
 
-    public var description: String { "\(Self.prefix)\(endpoint.rawValue):\(entityId):\(days)" }
+    public var description: String { RedisKeyspace.entry(endpoint, entity: entityId, days: days) }
 
     /// The lock that lets one replica compute a missing entry.
-    public var lockKey: String { "\(Self.prefix)lock:\(endpoint.rawValue):\(entityId):\(days)" }
+    public var lockKey: String { RedisKeyspace.computationLock(endpoint, entity: entityId, days: days) }
 
     /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it).
     public var entity: String { "\(endpoint.rawValue):\(entityId)" }
 
-    /// The package a name or id resolved to (`<uuid> <name>`): reads resolve names without
-    /// Postgres, on every replica and across restarts.
-    public static func packageRefKey(_ idOrName: String) -> String { "\(Self.prefix)package-ref:\(idOrName)" }
-
     /// The time (ms) of the newest write to an entity: entries whose snapshot is older miss it.
-    public static func writtenKey(ofEntity entity: String) -> String { "\(Self.prefix)written:\(entity)" }
+    public static func writtenKey(ofEntity entity: String) -> String { RedisKeyspace.writeMark(ofEntity: entity) }
 
     public var writtenKey: String { Self.writtenKey(ofEntity: entity) }
 
@@ -50,7 +44,4 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
         affected.packageIds.map { "package:\($0.canonical)" } + affected.userIds.map { "user:\($0.canonical)" }
             + affected.orgIds.map { "organization:\($0.canonical)" }
     }
-
-    /// The sorted set of decayed package read counts (the worker's hot set).
-    public static let hotPackages = "\(prefix)hot:packages"
 }

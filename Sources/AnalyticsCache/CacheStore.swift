@@ -89,11 +89,11 @@ public struct RedisCacheStore: CacheStore {
     }
 
     public func packageRef(_ idOrName: String) async throws -> PackageRef? {
-        try await redis.command(["GET", CacheKey.packageRefKey(idOrName)]).string.flatMap(PackageRef.init(stored:))
+        try await redis.command(["GET", RedisKeyspace.packageRef(idOrName)]).string.flatMap(PackageRef.init(stored:))
     }
 
     public func rememberPackageRef(_ package: PackageRef, as idOrName: String, expiry: Duration) async throws {
-        _ = try await redis.command(["SET", CacheKey.packageRefKey(idOrName), package.stored, "PX", String(expiry.milliseconds)])
+        _ = try await redis.command(["SET", RedisKeyspace.packageRef(idOrName), package.stored, "PX", String(expiry.milliseconds)])
     }
 
     /// The Lua scripts (run by EVAL; Redis caches them by digest).

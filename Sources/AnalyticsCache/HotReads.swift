@@ -41,7 +41,7 @@ public final class HotReadRecorder: Sendable {
         guard !pending.isEmpty else { return }
         // Dropped when Redis is unusable: hot-set scores are advisory.
         let outcome = await breaker.call {
-            try await redis.pipeline(pending.map { ["ZINCRBY", CacheKey.hotPackages, String($0.value), $0.key.canonical] })
+            try await redis.pipeline(pending.map { ["ZINCRBY", RedisKeyspace.hotPackages, String($0.value), $0.key.canonical] })
         }
         if case .failure(let error)? = outcome { logger.debug("hot-read flush failed", metadata: ["error": "\(error)"]) }
     }

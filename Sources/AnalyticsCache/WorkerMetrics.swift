@@ -4,7 +4,7 @@ import Redis
 /// The worker's figures, published by the workers into one Redis hash and rendered as
 /// Prometheus text by every API replica's `/metrics` (the worker has no HTTP port).
 public enum WorkerMetrics {
-    public static let key = "analytics:v1:worker:metrics"
+    public static let key = RedisKeyspace.workerMetrics
 
     /// Prometheus text for the hash's fields (`runs:JOB`, `failures:JOB`, `duration_sum:JOB`,
     /// `last_success:JOB`, `refresh_lag`, `stream_pending`).

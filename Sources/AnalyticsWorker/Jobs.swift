@@ -9,8 +9,8 @@ import Redis
 struct Jobs: Sendable {
     let deps: WorkerDependencies
 
-    static let stream = "analytics:v1:refresh:tasks"
-    static let group = "refreshers"
+    static let stream = RedisKeyspace.refreshStream
+    static let group = RedisKeyspace.refreshGroup
 
     // MARK: trends
 
@@ -157,12 +157,12 @@ struct Jobs: Sendable {
     func enqueueRefresh() async throws -> Int {
         let top =
             try await deps.redis.command(
-                "ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)
+                "ZREVRANGE", RedisKeyspace.hotPackages, "0", String(deps.config.hotPackages - 1)
             ).array?.compactMap(\.string) ?? []
         // Exponential decay: every refresh cycle halves the weight of older reads.
         _ = try await deps.redis.pipeline([
-            ["ZUNIONSTORE", CacheKey.hotPackages, "1", CacheKey.hotPackages, "WEIGHTS", "0.5"],
-            ["ZREMRANGEBYSCORE", CacheKey.hotPackages, "-inf", "0.01"],
+            ["ZUNIONSTORE", RedisKeyspace.hotPackages, "1", RedisKeyspace.hotPackages, "WEIGHTS", "0.5"],
+            ["ZREMRANGEBYSCORE", RedisKeyspace.hotPackages, "-inf", "0.01"],
         ])
         guard !top.isEmpty else { return 0 }
         var commands: [[String]] = []
@@ -183,12 +183,14 @@ struct Jobs: Sendable {
     /// The age in seconds of the oldest cached entry among the hot packages' windows.
     func refreshLag() async throws -> Double {
         let top =
-            try await deps.redis.command("ZREVRANGE", CacheKey.hotPackages, "0", String(deps.config.hotPackages - 1)).array?
+            try await deps.redis.command("ZREVRANGE", RedisKeyspace.hotPackages, "0", String(deps.config.hotPackages - 1)).array?
             .compactMap(\.string) ?? []
         guard !top.isEmpty else { return 0 }
         var commands: [[String]] = []
         for package in top {
-            for days in deps.config.refreshWindows { commands.append(["GETRANGE", "analytics:v1:package:\(package):\(days)", "0", "15"]) }
+            for days in deps.config.refreshWindows {
+                commands.append(["GETRANGE", RedisKeyspace.entry(.package, entity: package, days: days), "0", "15"])
+            }
         }
         let now = Date().timeIntervalSince1970
         var oldest = now

@@ -1,3 +1,4 @@
+import AnalyticsCache
 import Foundation
 import Postgres
 import Redis
@@ -33,7 +34,7 @@ public struct Lease: Sendable {
         """
 
     static func keys(_ name: String) -> (lease: String, fence: String) {
-        ("analytics:v1:lease:\(name)", "analytics:v1:fence:\(name)")
+        (RedisKeyspace.lease(name), RedisKeyspace.fence(name))
     }
 
     /// Takes the lease when free; nil when another worker holds it (or it is cooling down).

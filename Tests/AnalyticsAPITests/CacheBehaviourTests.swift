@@ -153,7 +153,7 @@ struct CacheBehaviourTests {
                 #expect(orgRuns == 1)
             }
             // Private entries live under the caller's own id only; the write marked the entities.
-            let key = "analytics:v1:user:\(user.uuidString.lowercased()):7"
+            let key = RedisKeyspace.entry(.user, entity: user.canonical, days: 7)
             #expect(try await deps.redis.command("EXISTS", key) == .integer(1))
             #expect(try await deps.redis.command("EXISTS", CacheKey.writtenKey(ofEntity: "package:\(package.id.canonical)")) == .integer(1))
         }
@@ -187,7 +187,7 @@ struct CacheBehaviourTests {
             let package = try await Fixture(postgres: deps.postgres).package("hot")
             for _ in 0..<3 { _ = try await client.get("/api/v1/analytics/package/\(package.id)") }
             await deps.hotReads.flush()
-            let score = try await deps.redis.command("ZSCORE", CacheKey.hotPackages, package.id.uuidString.lowercased())
+            let score = try await deps.redis.command("ZSCORE", RedisKeyspace.hotPackages, package.id.uuidString.lowercased())
             #expect(Double(score.string ?? "") ?? 0 >= 3)
         }
     }

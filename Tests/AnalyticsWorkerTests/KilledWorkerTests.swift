@@ -21,7 +21,7 @@ extension WorkerSuites {
                 config.refreshWindows = [30]
             }
             defer { Task { await deps.shutdown() } }
-            try await deps.redis.command("DEL", Jobs.stream, CacheKey.hotPackages)
+            try await deps.redis.command("DEL", Jobs.stream, RedisKeyspace.hotPackages)
             try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
             let f = Fixture(postgres: deps.postgres)
             let packages = [try await f.package("victim-a"), try await f.package("victim-b")]

@@ -181,11 +181,11 @@ extension WorkerSuites {
                 config.refreshWindows = [7, 30]
             }
             defer { Task { await deps.shutdown() } }
-            try await deps.redis.command("DEL", Jobs.stream, CacheKey.hotPackages)
+            try await deps.redis.command("DEL", Jobs.stream, RedisKeyspace.hotPackages)
             let f = Fixture(postgres: deps.postgres)
             let packages = [try await f.package("hot-a"), try await f.package("hot-b")]
             for (index, package) in packages.enumerated() {
-                try await deps.redis.command("ZADD", CacheKey.hotPackages, String(10 - index), package.id.uuidString.lowercased())
+                try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, String(10 - index), package.id.uuidString.lowercased())
             }
             #expect(try await Jobs(deps: worker.deps).enqueueRefresh() == 4)
             try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
@@ -221,7 +221,7 @@ extension WorkerSuites {
                     await depsA.shutdown(); await depsB.shutdown()
                 }
             }
-            for job in WorkerJob.allCases { try await depsA.redis.command("DEL", "analytics:v1:lease:\(job.rawValue)") }
+            for job in WorkerJob.allCases { try await depsA.redis.command("DEL", RedisKeyspace.lease(job.rawValue)) }
             let running = Task {
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { try? await a.run() }
@@ -247,7 +247,7 @@ extension WorkerSuites {
             let package = try await Fixture(postgres: deps.postgres).package("after-restart")
             try TestEnvironment.svc("redis", "restart")
             try await Task.sleep(for: .milliseconds(200))
-            try await deps.redis.command("ZADD", CacheKey.hotPackages, "5", package.id.uuidString.lowercased())
+            try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, "5", package.id.uuidString.lowercased())
             #expect(await worker.runOnce(.refresh))
             let key = CacheKey(endpoint: .package, entityId: package.id, days: 30).description
             #expect(try await deps.redis.command("EXISTS", key) == .integer(1))

@@ -37,7 +37,8 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // Fails open: without an answer from Redis the request goes through.
         let outcome = await breaker.call {
-            try await redis.command("EVAL", Self.script, "1", "analytics:v1:ratelimit:\(client)", String(ratePerSecond), String(burst), String(now))
+            try await redis.command(
+                "EVAL", Self.script, "1", RedisKeyspace.rateLimit(client: client), String(ratePerSecond), String(burst), String(now))
         }
         if case .success(let reply)? = outcome, let values = reply.array, values.count == 2, values[0].int == 0 {
             Counter(label: "prpm_rate_limited_total").increment()
