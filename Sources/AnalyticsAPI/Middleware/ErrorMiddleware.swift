@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Maps every error to the contract's error body, once, and tells 405 from 404 for
 /// paths that exist with another method.
@@ -29,18 +30,22 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The registered route patterns, to answer 405 with an `Allow` header.
+/// The registered route patterns (taken from the router once its routes are added), to
+/// answer 405 with an `Allow` header.
 final class RouteTable: Sendable {
-    private let routes: [(segments: [String], method: HTTPRequest.Method)]
+    private let routes = Mutex<[(segments: [String], method: HTTPRequest.Method)]>([])
 
-    init(_ routes: [(String, HTTPRequest.Method)]) {
-        self.routes = routes.map { (path, method) in (path.split(separator: "/").map(String.init), method) }
+    init() {}
+
+    /// The router's routes: patterns such as `/api/v1/analytics/package/:packageId`.
+    func load(_ routes: [(String, HTTPRequest.Method)]) {
+        self.routes.withLock { $0 = routes.map { (path, method) in (path.split(separator: "/").map(String.init), method) } }
     }
 
     func methods(for path: String) -> Set<HTTPRequest.Method> {
         let parts = path.split(separator: "/").map(String.init)
         var methods: Set<HTTPRequest.Method> = []
-        for route in routes where route.segments.count == parts.count {
+        for route in routes.withLock({ $0 }) where route.segments.count == parts.count {
             let matches = zip(route.segments, parts).allSatisfy { pattern, part in pattern.hasPrefix(":") || pattern == part }
             if matches {
                 methods.insert(route.method)
