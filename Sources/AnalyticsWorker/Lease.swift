@@ -93,15 +93,3 @@ struct JobFence: Sendable {
         throw FencedOut(job: job, token: token, newer: newer ?? 0)
     }
 }
-
-extension PostgresClient {
-    /// A write transaction of `fence`'s job (unfenced when nil: `worker --once`).
-    func fencedTransaction<T: Sendable>(_ fence: JobFence?, _ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        try await withConnection { connection in
-            try connection.transaction { c in
-                try fence?.check(c)
-                return try body(c)
-            }
-        }
-    }
-}

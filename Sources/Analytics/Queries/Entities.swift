@@ -20,20 +20,6 @@ public struct OrganizationRef: Sendable, Equatable {
     }
 }
 
-/// Errors of the domain, mapped once to HTTP statuses by the API layer.
-public enum AnalyticsError: Error, Sendable, Equatable {
-    case packageNotFound
-    case usageNotFound
-    /// Not an owner/admin of the organization, or the organization does not exist.
-    case organizationForbidden
-    /// A field failed validation; `index` is the event's index in an ingestion batch.
-    case invalidField(field: String, reason: String, index: Int?)
-    /// The source of truth is unreachable.
-    case databaseUnavailable(String)
-    /// The request's deadline passed before the answer was computed.
-    case timedOut
-}
-
 extension UUID {
     /// The canonical (lower-case 8-4-4-4-12) text form used in cache keys and responses,
     /// formatted directly: `uuidString.lowercased()` costs two formatted strings per call,

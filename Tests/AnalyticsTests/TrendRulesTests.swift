@@ -1,4 +1,4 @@
-import AnalyticsWorker
+import Analytics
 import Testing
 
 @Suite("Week-over-week rules")

@@ -1,5 +1,3 @@
-import Analytics
-
 /// Week-over-week rules of the contract: the last 7 complete UTC days against the 7 before.
 public enum TrendRules {
     /// `(this − last) / last × 100`, one decimal (half away from zero); nil when last = 0.
