@@ -15,7 +15,9 @@ actor SharedApp {
     static let shared = SharedApp()
     private var dependencies: AppDependencies?
 
-    func get(_ configure: (inout AppConfig) -> Void = { _ in }) async throws -> AppDependencies {
+    /// The shared dependencies, made on first use with `config()`; a test that needs other
+    /// settings makes its own (`makeReplica`).
+    func get() async throws -> AppDependencies {
         if let dependencies { return dependencies }
         _ = try await TestEnvironment.postgres()  // migrates once
         let created = try AppDependencies(config: Self.config(), logger: TestEnvironment.logger)

@@ -15,35 +15,36 @@ struct FaultTests {
         let replica = try await makeReplica { config in
             config.breakerOpenMs = 300
         }
-        defer { Task { await replica.shutdown() } }
-        let f = Fixture(postgres: replica.postgres)
-        let package = try await f.package("redis-down")
-        try await withFreshApp(replica) { client, _ in
-            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus == "MISS")
-            try TestEnvironment.svc("redis", "stop")
-            defer { try? TestEnvironment.svc("redis", "start") }
-            for _ in 0..<10 {
-                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
-                #expect(response.status == .ok)
-                #expect(response.cacheStatus == "BYPASS")
-            }
-            #expect(replica.breaker.state != .closed)
-            let ready = try await client.get("/readyz")
-            #expect(ready.status == .ok)
-            #expect(ready.object["degraded"] as? Bool == true)
-            try TestEnvironment.svc("redis", "start")
-            // Half-open probing closes the breaker again without a restart.
-            var recovered = false
-            for _ in 0..<40 {
-                try await Task.sleep(for: .milliseconds(100))
-                let status = try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus
-                if status == "MISS" || status == "HIT" {
-                    recovered = true
-                    break
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let package = try await f.package("redis-down")
+            try await withFreshApp(replica) { client, _ in
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus == "MISS")
+                try TestEnvironment.svc("redis", "stop")
+                defer { try? TestEnvironment.svc("redis", "start") }
+                for _ in 0..<10 {
+                    let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                    #expect(response.status == .ok)
+                    #expect(response.cacheStatus == "BYPASS")
                 }
+                #expect(replica.breaker.state != .closed)
+                let ready = try await client.get("/readyz")
+                #expect(ready.status == .ok)
+                #expect(ready.object["degraded"] as? Bool == true)
+                try TestEnvironment.svc("redis", "start")
+                // Half-open probing closes the breaker again without a restart.
+                var recovered = false
+                for _ in 0..<40 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let status = try await client.get("/api/v1/analytics/package/\(package.id)").cacheStatus
+                    if status == "MISS" || status == "HIT" {
+                        recovered = true
+                        break
+                    }
+                }
+                #expect(recovered)
+                #expect(replica.breaker.state == .closed)
             }
-            #expect(recovered)
-            #expect(replica.breaker.state == .closed)
         }
     }
 
@@ -52,24 +53,25 @@ struct FaultTests {
             config.redisTimeoutMs = 50
             config.breakerOpenMs = 5_000
         }
-        defer { Task { await replica.shutdown() } }
-        let package = try await Fixture(postgres: replica.postgres).package("redis-hung")
-        try await withFreshApp(replica) { client, _ in
-            _ = try await client.get("/api/v1/analytics/package/\(package.id)")
-            try TestEnvironment.svc("redis", "pause")
-            defer { try? TestEnvironment.svc("redis", "resume") }
-            var slowest = Duration.zero
-            for _ in 0..<8 {
-                let start = ContinuousClock.now
-                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
-                slowest = max(slowest, ContinuousClock.now - start)
-                #expect(response.status == .ok)
-                #expect(response.cacheStatus == "BYPASS")
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("redis-hung")
+            try await withFreshApp(replica) { client, _ in
+                _ = try await client.get("/api/v1/analytics/package/\(package.id)")
+                try TestEnvironment.svc("redis", "pause")
+                defer { try? TestEnvironment.svc("redis", "resume") }
+                var slowest = Duration.zero
+                for _ in 0..<8 {
+                    let start = ContinuousClock.now
+                    let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                    slowest = max(slowest, ContinuousClock.now - start)
+                    #expect(response.status == .ok)
+                    #expect(response.cacheStatus == "BYPASS")
+                }
+                try TestEnvironment.svc("redis", "resume")
+                // Bounded, not a benchmark: the request never waits for the hung server itself.
+                #expect(slowest < .seconds(1), "slowest request while Redis was hung: \(slowest)")
+                print("hung-redis slowest request: \(slowest)")
             }
-            try TestEnvironment.svc("redis", "resume")
-            // Bounded, not a benchmark: the request never waits for the hung server itself.
-            #expect(slowest < .seconds(1), "slowest request while Redis was hung: \(slowest)")
-            print("hung-redis slowest request: \(slowest)")
         }
     }
 
@@ -78,61 +80,64 @@ struct FaultTests {
             config.cache.packageTTL = 1
             config.cache.staleGrace = 0
         }
-        defer { Task { await replica.shutdown() } }
-        let f = Fixture(postgres: replica.postgres)
-        let cached = try await f.package("pg-down-cached")
-        let cold = try await f.package("pg-down-cold")
-        try await withFreshApp(replica) { client, _ in
-            #expect(try await client.get("/api/v1/analytics/package/\(cached.id)").status == .ok)
-            // Resolve the cold package's name while Postgres is up; its stats stay uncached.
-            #expect(try await client.get("/api/v1/analytics/package/\(cold.id)?days=2").status == .ok)
-            try TestEnvironment.svc("postgres", "stop")
-            defer { try? TestEnvironment.svc("postgres", "start") }
-            try await Task.sleep(for: .milliseconds(1100))
-            let stale = try await client.get("/api/v1/analytics/package/\(cached.id)")
-            #expect(stale.status == .ok)
-            #expect(stale.cacheStatus == "STALE")
-            let unavailable = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
-            #expect(unavailable.status == .serviceUnavailable)
-            #expect(unavailable.headers[.retryAfter] != nil)
-            #expect(unavailable.errorCode == "unavailable")
-            let ready = try await client.get("/readyz")
-            #expect(ready.status == .serviceUnavailable)
-            try TestEnvironment.svc("postgres", "start")
-            let back = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
-            #expect(back.status == .ok)
-            #expect(back.cacheStatus == "MISS")
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let cached = try await f.package("pg-down-cached")
+            let cold = try await f.package("pg-down-cold")
+            try await withFreshApp(replica) { client, _ in
+                #expect(try await client.get("/api/v1/analytics/package/\(cached.id)").status == .ok)
+                // Resolve the cold package's name while Postgres is up; its stats stay uncached.
+                #expect(try await client.get("/api/v1/analytics/package/\(cold.id)?days=2").status == .ok)
+                try TestEnvironment.svc("postgres", "stop")
+                defer { try? TestEnvironment.svc("postgres", "start") }
+                try await Task.sleep(for: .milliseconds(1100))
+                let stale = try await client.get("/api/v1/analytics/package/\(cached.id)")
+                #expect(stale.status == .ok)
+                #expect(stale.cacheStatus == "STALE")
+                let unavailable = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
+                #expect(unavailable.status == .serviceUnavailable)
+                #expect(unavailable.headers[.retryAfter] != nil)
+                #expect(unavailable.errorCode == "unavailable")
+                let ready = try await client.get("/readyz")
+                #expect(ready.status == .serviceUnavailable)
+                try TestEnvironment.svc("postgres", "start")
+                let back = try await client.get("/api/v1/analytics/package/\(cold.id)?days=3")
+                #expect(back.status == .ok)
+                #expect(back.cacheStatus == "MISS")
+            }
         }
     }
 
     @Test func anotherReplicaServesACachedPackageByNameWhilePostgresIsDown() async throws {
         let first = try await makeReplica()
-        defer { Task { await first.shutdown() } }
-        let package = try await Fixture(postgres: first.postgres).package("pg-down by name")
-        let byName = "/api/v1/analytics/package/\(package.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
-        try await withFreshApp(first) { client, _ in
-            let page = try await client.get(byName)
-            let badge = try await client.get(byName + "/badge/runs.svg")
-            #expect(page.status == .ok && badge.status == .ok)
+        try await withCleanup({ await first.shutdown() }) {
+            let package = try await Fixture(postgres: first.postgres).package("pg-down by name")
+            let byName = "/api/v1/analytics/package/\(package.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            try await withFreshApp(first) { client, _ in
+                let page = try await client.get(byName)
+                let badge = try await client.get(byName + "/badge/runs.svg")
+                #expect(page.status == .ok && badge.status == .ok)
+            }
+            // A replica that never saw the package (another process, or this one restarted).
+            let second = try await makeReplica()
+            try await withCleanup({ await second.shutdown() }) {
+                try TestEnvironment.svc("postgres", "stop")
+                defer { try? TestEnvironment.svc("postgres", "start") }
+                try await withFreshApp(second) { client, _ in
+                    let page = try await client.get(byName)
+                    #expect(page.status == .ok)
+                    #expect(try page.json(PackageStats.self).packageId == package.id)
+                    #expect(try await client.get(byName + "/badge/runs.svg").status == .ok)
+                    // A write cannot be served from a cache: 503 with Retry-After.
+                    let write = try await client.post(
+                        "/api/v1/analytics/usage", json: #"{"events":[{"userId":"\#(UUID())","model":"m","tokensUsed":1,"durationMs":1}]}"#,
+                        headers: Tokens.bearer(TestEnvironment.ingestToken))
+                    #expect(write.status == .serviceUnavailable)
+                    #expect(write.headers[.retryAfter] != nil)
+                }
+                try TestEnvironment.svc("postgres", "start")
+            }
         }
-        // A replica that never saw the package (another process, or this one restarted).
-        let second = try await makeReplica()
-        defer { Task { await second.shutdown() } }
-        try TestEnvironment.svc("postgres", "stop")
-        defer { try? TestEnvironment.svc("postgres", "start") }
-        try await withFreshApp(second) { client, _ in
-            let page = try await client.get(byName)
-            #expect(page.status == .ok)
-            #expect(try page.json(PackageStats.self).packageId == package.id)
-            #expect(try await client.get(byName + "/badge/runs.svg").status == .ok)
-            // A write cannot be served from a cache: 503 with Retry-After.
-            let write = try await client.post(
-                "/api/v1/analytics/usage", json: #"{"events":[{"userId":"\#(UUID())","model":"m","tokensUsed":1,"durationMs":1}]}"#,
-                headers: Tokens.bearer(TestEnvironment.ingestToken))
-            #expect(write.status == .serviceUnavailable)
-            #expect(write.headers[.retryAfter] != nil)
-        }
-        try TestEnvironment.svc("postgres", "start")
     }
 
     @Test func aComputationPastTheDeadlineFallsBackToTheStaleCopy() async throws {
@@ -141,20 +146,21 @@ struct FaultTests {
             config.cache.packageTTL = 1
             config.cache.staleGrace = 0
         }
-        defer { Task { await replica.shutdown() } }
-        let package = try await Fixture(postgres: replica.postgres).package("deadline-stale")
-        let locker = TestEnvironment.locker()
-        defer { locker.shutdown() }
-        try await withFreshApp(replica) { client, _ in
-            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
-            try await Task.sleep(for: .milliseconds(1100))
-            // The recomputation waits for a lock past the deadline: the old copy is served.
-            let holding = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .seconds(1))
-            try await Task.sleep(for: .milliseconds(100))
-            let answer = try await client.get("/api/v1/analytics/package/\(package.id)")
-            #expect(answer.status == .ok)
-            #expect(answer.cacheStatus == "STALE")
-            try await holding.value
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("deadline-stale")
+            let locker = TestEnvironment.locker()
+            defer { locker.shutdown() }
+            try await withFreshApp(replica) { client, _ in
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+                try await Task.sleep(for: .milliseconds(1100))
+                // The recomputation waits for a lock past the deadline: the old copy is served.
+                let holding = try await TestEnvironment.holdInTransaction(
+                    locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .seconds(1))
+                let answer = try await client.get("/api/v1/analytics/package/\(package.id)")
+                #expect(answer.status == .ok)
+                #expect(answer.cacheStatus == "STALE")
+                try await holding.value
+            }
         }
     }
 }

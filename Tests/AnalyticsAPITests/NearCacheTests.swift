@@ -18,39 +18,38 @@ struct NearCacheTests {
         }
         let replicaA = try await makeReplica(configure)
         let replicaB = try await makeReplica(configure)
-        defer {
-            Task {
-                await replicaA.shutdown(); await replicaB.shutdown()
+        try await withCleanup({
+            await replicaA.shutdown(); await replicaB.shutdown()
+        }) {
+            let f = Fixture(postgres: replicaA.postgres)
+            let package = try await f.package("near")
+            let user = try await f.user("near")
+            let uri = "/api/v1/analytics/package/\(package.id)?days=3"
+            try await withFreshApp(replicaB) { client, _ in
+                let first = try await client.get(uri)
+                let second = try await client.get(uri)
+                #expect(first.cacheStatus == "MISS")
+                #expect(second.cacheStatus == "HIT")
+                #expect(replicaB.cache.near.get(CacheKey(endpoint: .package, entityId: package.id, days: 3).description) != nil)
             }
-        }
-        let f = Fixture(postgres: replicaA.postgres)
-        let package = try await f.package("near")
-        let user = try await f.user("near")
-        let uri = "/api/v1/analytics/package/\(package.id)?days=3"
-        try await withFreshApp(replicaB) { client, _ in
-            let first = try await client.get(uri)
-            let second = try await client.get(uri)
-            #expect(first.cacheStatus == "MISS")
-            #expect(second.cacheStatus == "HIT")
-            #expect(replicaB.cache.near.get(CacheKey(endpoint: .package, entityId: package.id, days: 3).description) != nil)
-        }
-        try await withFreshApp(replicaA) { client, _ in
-            let event = #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":1,"durationMs":1}"#
-            let created = try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken))
-            #expect(created.status == .created)
-        }
-        // The write was acknowledged before this instant.
-        let due = ContinuousClock.now + .seconds(1)
-        try await withFreshApp(replicaB) { client, _ in
-            var runs = 0
-            for _ in 0..<150 where runs == 0 {
-                let response = try await client.get(uri)
-                runs = try response.json(PackageStats.self).totalRuns
-                // Once the write is due, the old answer is never served as fresh.
-                if ContinuousClock.now > due + .milliseconds(5) && runs == 0 { #expect(response.cacheStatus == "STALE") }
-                if runs == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            try await withFreshApp(replicaA) { client, _ in
+                let event = #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":1,"durationMs":1}"#
+                let created = try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken))
+                #expect(created.status == .created)
             }
-            #expect(runs == 1, "replica B must show the write within the lag, long before its 30 s near setting")
+            // The write was acknowledged before this instant.
+            let due = ContinuousClock.now + .seconds(1)
+            try await withFreshApp(replicaB) { client, _ in
+                var runs = 0
+                for _ in 0..<150 where runs == 0 {
+                    let response = try await client.get(uri)
+                    runs = try response.json(PackageStats.self).totalRuns
+                    // Once the write is due, the old answer is never served as fresh.
+                    if ContinuousClock.now > due + .milliseconds(5) && runs == 0 { #expect(response.cacheStatus == "STALE") }
+                    if runs == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                #expect(runs == 1, "replica B must show the write within the lag, long before its 30 s near setting")
+            }
         }
     }
 

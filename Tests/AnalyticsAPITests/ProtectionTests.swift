@@ -17,22 +17,23 @@ struct ProtectionTests {
             config.rateLimitBurst = 2
             config.breakerOpenMs = 60_000
         }
-        defer { Task { await replica.shutdown() } }
-        _ = try await replica.redis.command(
-            "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
-        try await withFreshApp(replica) { client, _ in
-            let package = try await Fixture(postgres: replica.postgres).package("limited")
-            let statuses = try await (0..<4).asyncMap { _ in try await client.get("/api/v1/analytics/package/\(package.id)") }
-            #expect(statuses.map(\.status) == [.ok, .ok, .tooManyRequests, .tooManyRequests])
-            #expect(statuses[2].headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
-            #expect(statuses[2].errorCode == "rate_limited")
-            // Operations routes are not limited.
-            #expect(try await client.get("/healthz").status == .ok)
-            // Redis down: the limiter fails open.
-            try TestEnvironment.svc("redis", "stop")
-            defer { try? TestEnvironment.svc("redis", "start") }
-            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
-            try TestEnvironment.svc("redis", "start")
+        try await withCleanup({ await replica.shutdown() }) {
+            _ = try await replica.redis.command(
+                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+            try await withFreshApp(replica) { client, _ in
+                let package = try await Fixture(postgres: replica.postgres).package("limited")
+                let statuses = try await (0..<4).asyncMap { _ in try await client.get("/api/v1/analytics/package/\(package.id)") }
+                #expect(statuses.map(\.status) == [.ok, .ok, .tooManyRequests, .tooManyRequests])
+                #expect(statuses[2].headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+                #expect(statuses[2].errorCode == "rate_limited")
+                // Operations routes are not limited.
+                #expect(try await client.get("/healthz").status == .ok)
+                // Redis down: the limiter fails open.
+                try TestEnvironment.svc("redis", "stop")
+                defer { try? TestEnvironment.svc("redis", "start") }
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+                try TestEnvironment.svc("redis", "start")
+            }
         }
     }
 
@@ -45,21 +46,22 @@ struct ProtectionTests {
             config.rateLimitPerSecond = 100_000
             config.breakerOpenMs = 60_000
         }
-        defer { Task { await replica.shutdown() } }
-        let package = try await Fixture(postgres: replica.postgres).package("congested")
-        // The one pooled Redis connection is busy for 400 ms: every Redis call of the reads
-        // meanwhile gives up waiting for it (pool acquire timeout, 50 ms).
-        let busy = Task { try await replica.redis.pool.withConnection { _ in _ = usleep(400_000) } }
-        try await Task.sleep(for: .milliseconds(20))
-        try await withFreshApp(replica) { client, _ in
-            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for _ in 0..<20 { group.addTask { try await client.get("/api/v1/analytics/package/\(package.id)").status } }
-                for try await status in group { #expect(status == .ok) }
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("congested")
+            // The one pooled Redis connection is busy for 400 ms: every Redis call of the reads
+            // meanwhile gives up waiting for it (pool acquire timeout, 50 ms).
+            let busy = Task { try await replica.redis.pool.withConnection { _ in _ = usleep(400_000) } }
+            try await Task.sleep(for: .milliseconds(20))
+            try await withFreshApp(replica) { client, _ in
+                try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<20 { group.addTask { try await client.get("/api/v1/analytics/package/\(package.id)").status } }
+                    for try await status in group { #expect(status == .ok) }
+                }
             }
+            try await busy.value
+            #expect(replica.breaker.state == .closed)
+            #expect(try await replica.redis.command("PING") == .status("PONG"))
         }
-        try await busy.value
-        #expect(replica.breaker.state == .closed)
-        #expect(try await replica.redis.command("PING") == .status("PONG"))
     }
 
     @Test func slowRequestsAnswer503AtTheDeadlineAndTheirStatementIsCancelled() async throws {
@@ -68,32 +70,34 @@ struct ProtectionTests {
             config.requestTimeoutMs = 200
             config.postgresPoolSize = 1
         }
-        defer { Task { await replica.shutdown() } }
-        let package = try await Fixture(postgres: replica.postgres).package("slow")
-        let backend = try #require(try await replica.postgres.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
-        // Another session holds a lock the package query needs: the query waits.
-        let locker = TestEnvironment.locker()
-        defer { locker.shutdown() }
-        let holding = TestEnvironment.holdInTransaction(locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .milliseconds(2500))
-        try await Task.sleep(for: .milliseconds(200))
-        try await withFreshApp(replica) { client, _ in
-            let start = ContinuousClock.now
-            let response = try await client.get("/api/v1/analytics/package/\(package.id)")
-            #expect(response.status == .serviceUnavailable)
-            #expect(response.errorCode == "timeout")
-            #expect(response.headers[.retryAfter] == "1")
-            #expect(ContinuousClock.now - start < .seconds(1))
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("slow")
+            let backend = try #require(try await replica.postgres.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
+            // Another session holds a lock the package query needs: the query waits.
+            let locker = TestEnvironment.locker()
+            defer { locker.shutdown() }
+            let holding = try await TestEnvironment.holdInTransaction(
+                locker, "LOCK TABLE package_trends IN ACCESS EXCLUSIVE MODE", for: .milliseconds(2500))
+            try await withFreshApp(replica) { client, _ in
+                let start = ContinuousClock.now
+                let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.errorCode == "timeout")
+                #expect(response.headers[.retryAfter] == "1")
+                #expect(ContinuousClock.now - start < .seconds(1))
+            }
+            // The abandoned statement does not wait for the lock until it is released: it was cancelled.
+            func waitingForTheLock() async throws -> Bool {
+                try await TestEnvironment.postgres().query(
+                    "SELECT 1 AS waiting FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [backend]
+                ).count == 1
+            }
+            try await TestEnvironment.eventually("the abandoned statement stops waiting", timeout: .seconds(1)) {
+                try await !waitingForTheLock()
+            }
+            #expect(holding.isCancelled == false)
+            try await holding.value
         }
-        // The abandoned statement does not wait for the lock until it is released: it was cancelled.
-        func waitingForTheLock() async throws -> Bool {
-            try await TestEnvironment.postgres().query(
-                "SELECT 1 AS waiting FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [backend]
-            ).count == 1
-        }
-        for _ in 0..<100 where try await waitingForTheLock() { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(try await !waitingForTheLock())
-        #expect(holding.isCancelled == false)
-        try await holding.value
     }
 
     @Test func aFullPostgresQueueIsShedAtOnceWhileCachedHitsAreServed() async throws {
@@ -101,30 +105,31 @@ struct ProtectionTests {
             config.postgresPoolSize = 1
             config.postgresMaxQueueMs = 50
         }
-        defer { Task { await replica.shutdown() } }
-        let f = Fixture(postgres: replica.postgres)
-        let (cached, coldA, coldB) = (try await f.package("shed-cached"), try await f.package("shed-a"), try await f.package("shed-b"))
-        try await withFreshApp(replica) { client, _ in
-            for package in [cached, coldA, coldB] {
-                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let (cached, coldA, coldB) = (try await f.package("shed-cached"), try await f.package("shed-a"), try await f.package("shed-b"))
+            try await withFreshApp(replica) { client, _ in
+                for package in [cached, coldA, coldB] {
+                    #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+                }
+                // The only connection is busy for 600 ms; one computation queues behind it.
+                let busy = Task { try await replica.postgres.withConnection { _ in _ = usleep(600_000) } }
+                try await Task.sleep(for: .milliseconds(50))
+                let queued = Task { try await client.get("/api/v1/analytics/package/\(coldA.id)?days=2").status }
+                try await Task.sleep(for: .milliseconds(150))
+                // The queue has not moved for longer than the bound: a new computation is refused at once.
+                let start = ContinuousClock.now
+                let shed = try await client.get("/api/v1/analytics/package/\(coldB.id)?days=2")
+                #expect(shed.status == .serviceUnavailable)
+                #expect(shed.errorCode == "overloaded")
+                #expect(shed.headers[.retryAfter] == "1")
+                #expect(ContinuousClock.now - start < .milliseconds(300))
+                // Cached answers do not queue.
+                let hit = try await client.get("/api/v1/analytics/package/\(cached.id)")
+                #expect(hit.status == .ok && hit.cacheStatus == "HIT")
+                try await busy.value
+                #expect(try await queued.value == .ok)
             }
-            // The only connection is busy for 600 ms; one computation queues behind it.
-            let busy = Task { try await replica.postgres.withConnection { _ in _ = usleep(600_000) } }
-            try await Task.sleep(for: .milliseconds(50))
-            let queued = Task { try await client.get("/api/v1/analytics/package/\(coldA.id)?days=2").status }
-            try await Task.sleep(for: .milliseconds(150))
-            // The queue has not moved for longer than the bound: a new computation is refused at once.
-            let start = ContinuousClock.now
-            let shed = try await client.get("/api/v1/analytics/package/\(coldB.id)?days=2")
-            #expect(shed.status == .serviceUnavailable)
-            #expect(shed.errorCode == "overloaded")
-            #expect(shed.headers[.retryAfter] == "1")
-            #expect(ContinuousClock.now - start < .milliseconds(300))
-            // Cached answers do not queue.
-            let hit = try await client.get("/api/v1/analytics/package/\(cached.id)")
-            #expect(hit.status == .ok && hit.cacheStatus == "HIT")
-            try await busy.value
-            #expect(try await queued.value == .ok)
         }
     }
 
@@ -138,7 +143,7 @@ struct ProtectionTests {
                 return 1
             }
         }
-        while !started.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(1)) }
+        try await TestEnvironment.eventually("the work started") { started.load(ordering: .relaxed) }
         caller.cancel()
         await #expect(throws: CancellationError.self) { try await caller.value }
 

@@ -63,68 +63,71 @@ struct SlowClientTests {
 
     @Test func twoThousandHalfSentRequestsNeitherStopTheServerNorStayOpen() async throws {
         let replica = try await makeReplica { $0.connections.idleTimeout = .seconds(2) }
-        defer { Task { await replica.shutdown() } }
-        let package = try await Fixture(postgres: replica.postgres).package("slow-clients")
-        let app = try await buildApplication(replica)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
-            var sockets: [RawClient] = []
-            for index in 0..<2000 {
-                let socket = try RawClient(port: port)
-                socket.send("GET /api/v1/analytics/pack")
-                sockets.append(socket)
-                // The test client's own keep-alive connection must not idle out meanwhile.
-                if index % 200 == 199 { #expect(try await client.get("/healthz").status == .ok) }
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("slow-clients")
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+                var sockets: [RawClient] = []
+                for index in 0..<2000 {
+                    let socket = try RawClient(port: port)
+                    socket.send("GET /api/v1/analytics/pack")
+                    sockets.append(socket)
+                    // The test client's own keep-alive connection must not idle out meanwhile.
+                    if index % 200 == 199 { #expect(try await client.get("/healthz").status == .ok) }
+                }
+                #expect(try await median(client, "/healthz") < .milliseconds(100))
+                #expect(try await median(client, "/api/v1/analytics/package/\(package.id)") < .milliseconds(100))
+                // Past the idle timeout, the server has closed them all (the test client keeps its
+                // own connection busy meanwhile).
+                for _ in 0..<6 {
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(try await client.get("/healthz").status == .ok)
+                }
+                let open = sockets.filter { !$0.isClosedByServer(within: .milliseconds(500)) }.count
+                #expect(open == 0, "\(open) of 2000 half-sent requests still open")
             }
-            #expect(try await median(client, "/healthz") < .milliseconds(100))
-            #expect(try await median(client, "/api/v1/analytics/package/\(package.id)") < .milliseconds(100))
-            // Past the idle timeout, the server has closed them all (the test client keeps its
-            // own connection busy meanwhile).
-            for _ in 0..<6 {
-                try await Task.sleep(for: .milliseconds(500))
-                #expect(try await client.get("/healthz").status == .ok)
-            }
-            let open = sockets.filter { !$0.isClosedByServer(within: .milliseconds(500)) }.count
-            #expect(open == 0, "\(open) of 2000 half-sent requests still open")
         }
     }
 
     @Test func aTricklingBodyIsCutOffAtTheBodyTimeout() async throws {
         let replica = try await makeReplica { $0.connections.bodyTimeout = .seconds(1) }
-        defer { Task { await replica.shutdown() } }
-        let app = try await buildApplication(replica)
-        try await app.test(.live) { client in
-            let socket = try RawClient(port: try #require(client.port))
-            socket.send(
-                "POST /api/v1/analytics/usage HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestEnvironment.ingestToken)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
-            #expect(!socket.isClosedByServer(within: .milliseconds(300)))
-            socket.send("\"")
-            #expect(socket.isClosedByServer(within: .seconds(3)))
-            #expect(try await client.get("/healthz").status == .ok)
+        try await withCleanup({ await replica.shutdown() }) {
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
+                let socket = try RawClient(port: try #require(client.port))
+                socket.send(
+                    "POST /api/v1/analytics/usage HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestEnvironment.ingestToken)\r\n"
+                        + "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
+                #expect(!socket.isClosedByServer(within: .milliseconds(300)))
+                socket.send("\"")
+                #expect(socket.isClosedByServer(within: .seconds(3)))
+                #expect(try await client.get("/healthz").status == .ok)
+            }
         }
     }
 
     @Test func connectionsBeyondTheLimitAreClosedAtOnce() async throws {
         let replica = try await makeReplica { $0.connections.maxConnections = 40 }
-        defer { Task { await replica.shutdown() } }
-        let app = try await buildApplication(replica)
-        try await app.test(.live) { client in
-            let port = try #require(client.port)
-            // The test client's connection is the first of the 40.
-            #expect(try await client.get("/healthz").status == .ok)
-            var held: [RawClient] = []
-            for _ in 0..<39 { held.append(try RawClient(port: port)) }
-            try await Task.sleep(for: .milliseconds(100))
-            let beyond = try RawClient(port: port)
-            #expect(beyond.isClosedByServer(within: .seconds(1)))
-            #expect(held.filter { $0.isClosedByServer(within: .milliseconds(1)) }.isEmpty)
-            held.removeLast(5)
-            try await Task.sleep(for: .milliseconds(100))
-            let admitted = try RawClient(port: port)
-            admitted.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(admitted.statusLine() == "HTTP/1.1 200 OK")
+        try await withCleanup({ await replica.shutdown() }) {
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                // The test client's connection is the first of the 40.
+                #expect(try await client.get("/healthz").status == .ok)
+                var held: [RawClient] = []
+                for _ in 0..<39 { held.append(try RawClient(port: port)) }
+                try await Task.sleep(for: .milliseconds(100))
+                let beyond = try RawClient(port: port)
+                #expect(beyond.isClosedByServer(within: .seconds(1)))
+                #expect(held.filter { $0.isClosedByServer(within: .milliseconds(1)) }.isEmpty)
+                held.removeLast(5)
+                try await Task.sleep(for: .milliseconds(100))
+                let admitted = try RawClient(port: port)
+                admitted.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                #expect(admitted.statusLine() == "HTTP/1.1 200 OK")
+            }
         }
     }
 }

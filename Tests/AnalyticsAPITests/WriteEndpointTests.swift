@@ -37,42 +37,41 @@ struct WriteEndpointTests {
 
     @Test func aWriteSlowerThanTheDeadlineIsAnsweredWithItsOutcome() async throws {
         let replica = try await makeReplica { $0.requestTimeoutMs = 200 }
-        defer { Task { await replica.shutdown() } }
-        let f = Fixture(postgres: replica.postgres)
-        let user = try await f.user("slow-writer")
-        let package = try await f.package("slow-written")
-        let usage = try await f.usage([Fixture.Usage(user: user, package: package.id)])[0]
-        let locker = TestEnvironment.locker()
-        defer { locker.shutdown() }
-        try await withFreshApp(replica) { client, _ in
-            let auth = Tokens.bearer(try await Tokens.sign(user: user))
-            #expect(try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self).totalRuns == 1)
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let user = try await f.user("slow-writer")
+            let package = try await f.package("slow-written")
+            let usage = try await f.usage([Fixture.Usage(user: user, package: package.id)])[0]
+            let locker = TestEnvironment.locker()
+            defer { locker.shutdown() }
+            try await withFreshApp(replica) { client, _ in
+                let auth = Tokens.bearer(try await Tokens.sign(user: user))
+                #expect(try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self).totalRuns == 1)
 
-            // The rows the writes need are locked for 800 ms, four times the deadline: the
-            // statements are sent at once and commit when the lock goes.
-            var holding = TestEnvironment.holdInTransaction(
-                locker, "SELECT 1 FROM packages WHERE id = '\(package.id)' FOR UPDATE", for: .milliseconds(800))
-            try await Task.sleep(for: .milliseconds(100))
-            let ingested = try await client.post(
-                "/api/v1/analytics/usage",
-                json: #"{"events":[{"userId":"\#(user)","packageId":"\#(package.id)","model":"m","tokensUsed":1,"durationMs":1}]}"#,
-                headers: Tokens.bearer(TestEnvironment.ingestToken))
-            try await holding.value
-            #expect(ingested.status == .created)
-            let ids = try #require(ingested.object["ids"] as? [String])
-            #expect(try await f.scalar("SELECT count(*) FROM playground_usage WHERE id = $1::uuid", [ids[0]]) == "1")
+                // The rows the writes need are locked for 800 ms, four times the deadline: the
+                // statements are sent at once and commit when the lock goes.
+                var holding = try await TestEnvironment.holdInTransaction(
+                    locker, "SELECT 1 FROM packages WHERE id = '\(package.id)' FOR UPDATE", for: .milliseconds(800))
+                let ingested = try await client.post(
+                    "/api/v1/analytics/usage",
+                    json: #"{"events":[{"userId":"\#(user)","packageId":"\#(package.id)","model":"m","tokensUsed":1,"durationMs":1}]}"#,
+                    headers: Tokens.bearer(TestEnvironment.ingestToken))
+                try await holding.value
+                #expect(ingested.status == .created)
+                let ids = try #require(ingested.object["ids"] as? [String])
+                #expect(try await f.scalar("SELECT count(*) FROM playground_usage WHERE id = $1::uuid", [ids[0]]) == "1")
 
-            holding = TestEnvironment.holdInTransaction(
-                locker, "SELECT 1 FROM playground_usage WHERE id = '\(usage)' FOR UPDATE", for: .milliseconds(800))
-            try await Task.sleep(for: .milliseconds(100))
-            let rated = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#, headers: auth)
-            try await holding.value
-            #expect(rated.status == .ok)
-            #expect(try await f.scalar("SELECT user_rating FROM playground_usage WHERE id = $1", [usage]) == "4")
+                holding = try await TestEnvironment.holdInTransaction(
+                    locker, "SELECT 1 FROM playground_usage WHERE id = '\(usage)' FOR UPDATE", for: .milliseconds(800))
+                let rated = try await client.post("/api/v1/analytics/feedback", json: #"{"usageId":"\#(usage)","rating":4}"#, headers: auth)
+                try await holding.value
+                #expect(rated.status == .ok)
+                #expect(try await f.scalar("SELECT user_rating FROM playground_usage WHERE id = $1", [usage]) == "4")
 
-            // The cache marks of both writes were recorded: the writer sees them on the next read.
-            let me = try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self)
-            #expect(me.totalRuns == 2)
+                // The cache marks of both writes were recorded: the writer sees them on the next read.
+                let me = try await client.get("/api/v1/analytics/user/me", headers: auth).json(UserStats.self)
+                #expect(me.totalRuns == 2)
+            }
         }
     }
 
@@ -312,27 +311,28 @@ struct AuthenticationTests {
     /// remembered (a user created a moment later gets in at once).
     @Test func notBeforeIssuedAtAndNewUsers() async throws {
         let replica = try await makeReplica { $0.authCacheSeconds = 30 }
-        defer { Task { await replica.shutdown() } }
-        try await withFreshApp(replica) { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let user = try await f.user("claims")
-            let later = Date().addingTimeInterval(300)
-            for (name, token) in [
-                ("nbf in the future", try await Tokens.sign(user: user, notBefore: later)),
-                ("iat in the future", try await Tokens.sign(user: user, issuedAt: later)),
-            ] {
-                let response = try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(token))
-                #expect(response.status == .unauthorized, "\(name)")
-                #expect(response.headers[.wwwAuthenticate] == "Bearer", "\(name)")
-            }
-            let fine = try await Tokens.sign(user: user, notBefore: Date().addingTimeInterval(-10), issuedAt: Date().addingTimeInterval(-10))
-            #expect(try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(fine)).status == .ok)
+        try await withCleanup({ await replica.shutdown() }) {
+            try await withFreshApp(replica) { client, deps in
+                let f = Fixture(postgres: deps.postgres)
+                let user = try await f.user("claims")
+                let later = Date().addingTimeInterval(300)
+                for (name, token) in [
+                    ("nbf in the future", try await Tokens.sign(user: user, notBefore: later)),
+                    ("iat in the future", try await Tokens.sign(user: user, issuedAt: later)),
+                ] {
+                    let response = try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(token))
+                    #expect(response.status == .unauthorized, "\(name)")
+                    #expect(response.headers[.wwwAuthenticate] == "Bearer", "\(name)")
+                }
+                let fine = try await Tokens.sign(user: user, notBefore: Date().addingTimeInterval(-10), issuedAt: Date().addingTimeInterval(-10))
+                #expect(try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(fine)).status == .ok)
 
-            let newcomer = UUID()
-            let headers = Tokens.bearer(try await Tokens.sign(user: newcomer))
-            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .unauthorized)
-            try await f.exec("INSERT INTO users (id, username) VALUES ($1, $2)", [newcomer, "newcomer-\(f.tag)"])
-            #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .ok)
+                let newcomer = UUID()
+                let headers = Tokens.bearer(try await Tokens.sign(user: newcomer))
+                #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .unauthorized)
+                try await f.exec("INSERT INTO users (id, username) VALUES ($1, $2)", [newcomer, "newcomer-\(f.tag)"])
+                #expect(try await client.get("/api/v1/analytics/user/me", headers: headers).status == .ok)
+            }
         }
     }
 

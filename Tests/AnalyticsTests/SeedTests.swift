@@ -61,8 +61,7 @@ struct SeedTests {
             }
             // A "running migration": the migration lock held for 600 ms, six times the second
             // run's statement timeout.
-            let running = TestEnvironment.holdInTransaction(holder, "SELECT pg_advisory_xact_lock(727274)", for: .milliseconds(600))
-            try await Task.sleep(for: .milliseconds(100))
+            let running = try await TestEnvironment.holdInTransaction(holder, "SELECT pg_advisory_xact_lock(727274)", for: .milliseconds(600))
             let applied = try await Migrator.migrate(strict, logger: quietLogger)
             try await running.value
             #expect(applied == Migrator.all.map(\.version))

@@ -39,139 +39,146 @@ extension WorkerSuites {
     struct WorkerJobTests {
         @Test func aWriteWithAnOlderLeaseTokenIsRefusedAndChangesNothing() async throws {
             let (worker, deps) = try await makeWorker()
-            defer { Task { await deps.shutdown() } }
-            let f = Fixture(postgres: deps.postgres)
-            let user = try await f.user("fence-order")
-            var row = Fixture.Usage(user: user, package: try await f.package("fence-order").id)
-            row.daysAgo = 2
-            _ = try await f.usage([row])
-            let jobs = Jobs(deps: worker.deps)
-            func newest(_ job: WorkerJob) async throws -> Int {
-                Int(try await f.scalar("SELECT coalesce(max(fence), 0) FROM job_fences WHERE job = $1", [job.rawValue]) ?? "0") ?? 0
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let user = try await f.user("fence-order")
+                var row = Fixture.Usage(user: user, package: try await f.package("fence-order").id)
+                row.daysAgo = 2
+                _ = try await f.usage([row])
+                let jobs = Jobs(deps: worker.deps)
+                func newest(_ job: WorkerJob) async throws -> Int {
+                    Int(try await f.scalar("SELECT coalesce(max(fence), 0) FROM job_fences WHERE job = $1", [job.rawValue]) ?? "0") ?? 0
+                }
+                let retention = try await newest(.retention)
+                _ = try await jobs.retention(fence: JobFence(job: .retention, token: retention + 2))
+                let newest = try await newest(.trends)
+                #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
+                let before = try await f.scalar(
+                    "SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
+                // The holder before it resumes late: refused, whatever it computed.
+                await #expect(throws: JobFence.FencedOut.self) { try await jobs.trends(fence: JobFence(job: .trends, token: newest + 1)) }
+                await #expect(throws: JobFence.FencedOut.self) { try await jobs.retention(fence: JobFence(job: .retention, token: retention + 1)) }
+                #expect(
+                    try await f.scalar("SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
+                        == before)
+                #expect(try await f.scalar("SELECT fence FROM job_fences WHERE job = 'trends'") == String(newest + 2))
+                // The same token again (a retry within one lease) is fine.
+                #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
             }
-            let retention = try await newest(.retention)
-            _ = try await jobs.retention(fence: JobFence(job: .retention, token: retention + 2))
-            let newest = try await newest(.trends)
-            #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
-            let before = try await f.scalar("SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
-            // The holder before it resumes late: refused, whatever it computed.
-            await #expect(throws: JobFence.FencedOut.self) { try await jobs.trends(fence: JobFence(job: .trends, token: newest + 1)) }
-            await #expect(throws: JobFence.FencedOut.self) { try await jobs.retention(fence: JobFence(job: .retention, token: retention + 1)) }
-            #expect(
-                try await f.scalar("SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends") == before)
-            #expect(try await f.scalar("SELECT fence FROM job_fences WHERE job = 'trends'") == String(newest + 2))
-            // The same token again (a retry within one lease) is fine.
-            #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
         }
 
         @Test func trendsUseTheLastSevenCompleteUTCDays() async throws {
             let (worker, deps) = try await makeWorker()
-            defer { Task { await deps.shutdown() } }
-            let f = Fixture(postgres: deps.postgres)
-            let user = try await f.user("trend")
-            let (rising, falling, fresh) = (try await f.package("rising"), try await f.package("falling"), try await f.package("new"))
-            func rows(_ package: UUID, _ spec: [(daysAgo: Int, hour: Int, count: Int)]) -> [Fixture.Usage] {
-                spec.flatMap { item in
-                    (0..<item.count).map { _ in
-                        var row = Fixture.Usage(user: user, package: package)
-                        row.daysAgo = item.daysAgo
-                        row.hour = item.hour
-                        return row
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let user = try await f.user("trend")
+                let (rising, falling, fresh) = (try await f.package("rising"), try await f.package("falling"), try await f.package("new"))
+                func rows(_ package: UUID, _ spec: [(daysAgo: Int, hour: Int, count: Int)]) -> [Fixture.Usage] {
+                    spec.flatMap { item in
+                        (0..<item.count).map { _ in
+                            var row = Fixture.Usage(user: user, package: package)
+                            row.daysAgo = item.daysAgo
+                            row.hour = item.hour
+                            return row
+                        }
                     }
                 }
+                // rising: this week 12, last week 10; today and day 15 are ignored.
+                try await f.usage(
+                    rows(rising.id, [(7, 0, 6), (1, 23, 6), (0, 1, 50), (8, 23, 5), (14, 0, 5), (15, 12, 40)])
+                        + rows(falling.id, [(3, 5, 8), (10, 5, 10)]) + rows(fresh.id, [(2, 2, 3)]))
+                let runsBefore = Int(await WorkerMetrics.fetch(deps.redis)?["runs:trends"] ?? "0") ?? 0
+                #expect(await worker.runOnce(.trends))
+                // Published for every API replica's /metrics.
+                let fields = try #require(await WorkerMetrics.fetch(deps.redis))
+                #expect(Int(fields["runs:trends"] ?? "") == runsBefore + 1)
+                #expect(WorkerMetrics.render(fields).contains("prpm_worker_job_duration_seconds_count{job=\"trends\"} \(runsBefore + 1)"))
+                let client = try await deps.queries.trending(limit: 100)
+                let byName = Dictionary(uniqueKeysWithValues: client.packages.map { ($0.name, $0) })
+                let r = try #require(byName[rising.name])
+                #expect((r.thisWeek, r.lastWeek, r.changePct, r.trend) == (12, 10, 20, "rising"))
+                let fa = try #require(byName[falling.name])
+                #expect((fa.thisWeek, fa.lastWeek, fa.changePct, fa.trend) == (8, 10, -20, "falling"))
+                let n = try #require(byName[fresh.name])
+                #expect((n.thisWeek, n.lastWeek, n.changePct, n.trend) == (3, 0, nil, "new"))
+                // Ordered by (this − last) desc, then name.
+                let names = client.packages.map(\.name).filter { [rising.name, falling.name, fresh.name].contains($0) }
+                #expect(names == [fresh.name, rising.name, falling.name])
+                #expect(client.computedAt?.hasSuffix("Z") == true)
+                // The package response carries it as weekOverWeek.
+                let stats = try await deps.queries.packageStats(PackageRef(id: rising.id, name: rising.name), window: AnalyticsWindow(days: 30))
+                #expect(stats.weekOverWeek?.trend == "rising")
+                #expect(stats.weekOverWeek?.changePct == 20)
             }
-            // rising: this week 12, last week 10; today and day 15 are ignored.
-            try await f.usage(
-                rows(rising.id, [(7, 0, 6), (1, 23, 6), (0, 1, 50), (8, 23, 5), (14, 0, 5), (15, 12, 40)])
-                    + rows(falling.id, [(3, 5, 8), (10, 5, 10)]) + rows(fresh.id, [(2, 2, 3)]))
-            let runsBefore = Int(await WorkerMetrics.fetch(deps.redis)?["runs:trends"] ?? "0") ?? 0
-            #expect(await worker.runOnce(.trends))
-            // Published for every API replica's /metrics.
-            let fields = try #require(await WorkerMetrics.fetch(deps.redis))
-            #expect(Int(fields["runs:trends"] ?? "") == runsBefore + 1)
-            #expect(WorkerMetrics.render(fields).contains("prpm_worker_job_duration_seconds_count{job=\"trends\"} \(runsBefore + 1)"))
-            let client = try await deps.queries.trending(limit: 100)
-            let byName = Dictionary(uniqueKeysWithValues: client.packages.map { ($0.name, $0) })
-            let r = try #require(byName[rising.name])
-            #expect((r.thisWeek, r.lastWeek, r.changePct, r.trend) == (12, 10, 20, "rising"))
-            let fa = try #require(byName[falling.name])
-            #expect((fa.thisWeek, fa.lastWeek, fa.changePct, fa.trend) == (8, 10, -20, "falling"))
-            let n = try #require(byName[fresh.name])
-            #expect((n.thisWeek, n.lastWeek, n.changePct, n.trend) == (3, 0, nil, "new"))
-            // Ordered by (this − last) desc, then name.
-            let names = client.packages.map(\.name).filter { [rising.name, falling.name, fresh.name].contains($0) }
-            #expect(names == [fresh.name, rising.name, falling.name])
-            #expect(client.computedAt?.hasSuffix("Z") == true)
-            // The package response carries it as weekOverWeek.
-            let stats = try await deps.queries.packageStats(PackageRef(id: rising.id, name: rising.name), window: AnalyticsWindow(days: 30))
-            #expect(stats.weekOverWeek?.trend == "rising")
-            #expect(stats.weekOverWeek?.changePct == 20)
         }
 
         @Test func retentionFoldsDeletesClearsAndAnonymizes() async throws {
             let (worker, deps) = try await makeWorker { $0.retentionBatchSize = 2 }
-            defer { Task { await deps.shutdown() } }
-            let f = Fixture(postgres: deps.postgres)
-            let user = try await f.user("old-timer")
-            let gone = try await f.user("gone", deletedAt: Date().addingTimeInterval(-31 * 86_400))
-            let recentlyGone = try await f.user("recently-gone", deletedAt: Date().addingTimeInterval(-29 * 86_400))
-            // Two deleted users whose ids share their first 8 hex digits: both names stay unique.
-            let twins = (1...2).map { UUID(uuidString: "abcdef12-0000-4000-8000-00000000000\($0)")! }
-            for (index, id) in twins.enumerated() {
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let user = try await f.user("old-timer")
+                let gone = try await f.user("gone", deletedAt: Date().addingTimeInterval(-31 * 86_400))
+                let recentlyGone = try await f.user("recently-gone", deletedAt: Date().addingTimeInterval(-29 * 86_400))
+                // Two deleted users whose ids share their first 8 hex digits: both names stay unique.
+                let twins = (1...2).map { UUID(uuidString: "abcdef12-0000-4000-8000-00000000000\($0)")! }
+                for (index, id) in twins.enumerated() {
+                    try await f.exec(
+                        "INSERT INTO users (id, username, email, deleted_at) VALUES ($1, $2, 'twin@example.com', now() - interval '40 days') ON CONFLICT (id) DO UPDATE SET username = excluded.username, email = excluded.email",
+                        [id, "twin-\(index)-\(UUID().uuidString.prefix(6))"])
+                }
+                let package = try await f.package("ancient")
+                let ids = try await f.usage((0..<5).map { _ in Fixture.Usage(user: gone, package: package.id) })
+                // Ages: 12 months + 1 day (goes), 12 months − 1 day (stays), 7 months with feedback text (text cleared).
                 try await f.exec(
-                    "INSERT INTO users (id, username, email, deleted_at) VALUES ($1, $2, 'twin@example.com', now() - interval '40 days') ON CONFLICT (id) DO UPDATE SET username = excluded.username, email = excluded.email",
-                    [id, "twin-\(index)-\(UUID().uuidString.prefix(6))"])
-            }
-            let package = try await f.package("ancient")
-            let ids = try await f.usage((0..<5).map { _ in Fixture.Usage(user: gone, package: package.id) })
-            // Ages: 12 months + 1 day (goes), 12 months − 1 day (stays), 7 months with feedback text (text cleared).
-            try await f.exec(
-                "UPDATE playground_usage SET created_at = now() - interval '12 months' - interval '1 day', user_rating = 4 WHERE id = ANY($1::uuid[])",
-                [PostgresArray([ids[0], ids[1], ids[2]])])
-            try await f.exec("UPDATE playground_usage SET created_at = now() - interval '12 months' + interval '1 day' WHERE id = $1", [ids[3]])
-            try await f.exec(
-                "UPDATE playground_usage SET created_at = now() - interval '7 months', user_feedback = 'old words', user_rating = 2, was_helpful = true WHERE id = $1",
-                [ids[4]])
-            _ = user
-            let rollupBefore = try await f.scalar(
-                "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
-
-            let (oldKey, newKey) = ("retention-old-\(f.tag)", "retention-new-\(f.tag)")
-            try await f.exec(
-                """
-                INSERT INTO ingest_requests (key, body_sha256, ids, created_at)
-                VALUES ($1, '\\x00', '{}', now() - interval '25 hours'), ($2, '\\x00', '{}', now() - interval '23 hours')
-                """, [oldKey, newKey])
-
-            #expect(await worker.runOnce(.retention))
-            #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
-            #expect(try await f.scalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
-            #expect(
-                try await f.scalar(
-                    "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
-                    == "3/12")
-            // The per-package daily aggregates are kept: public figures do not change.
-            #expect(
-                try await f.scalar(
+                    "UPDATE playground_usage SET created_at = now() - interval '12 months' - interval '1 day', user_rating = 4 WHERE id = ANY($1::uuid[])",
+                    [PostgresArray([ids[0], ids[1], ids[2]])])
+                try await f.exec("UPDATE playground_usage SET created_at = now() - interval '12 months' + interval '1 day' WHERE id = $1", [ids[3]])
+                try await f.exec(
+                    "UPDATE playground_usage SET created_at = now() - interval '7 months', user_feedback = 'old words', user_rating = 2, was_helpful = true WHERE id = $1",
+                    [ids[4]])
+                _ = user
+                let rollupBefore = try await f.scalar(
                     "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
-                    == rollupBefore)
-            #expect(
-                try await f.scalar(
-                    "SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1", [ids[4]]
-                )
-                    == "NULL/2/true")
-            let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            #expect(
-                try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone]) == "\(expectedName)/NULL")
-            #expect(try await f.scalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
-            for id in twins {
+
+                let (oldKey, newKey) = ("retention-old-\(f.tag)", "retention-new-\(f.tag)")
+                try await f.exec(
+                    """
+                    INSERT INTO ingest_requests (key, body_sha256, ids, created_at)
+                    VALUES ($1, '\\x00', '{}', now() - interval '25 hours'), ($2, '\\x00', '{}', now() - interval '23 hours')
+                    """, [oldKey, newKey])
+
+                #expect(await worker.runOnce(.retention))
+                #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
+                #expect(try await f.scalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
                 #expect(
-                    try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [id])
-                        == "deleted-\(id.canonical.replacingOccurrences(of: "-", with: ""))/NULL")
+                    try await f.scalar(
+                        "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
+                        == "3/12")
+                // The per-package daily aggregates are kept: public figures do not change.
+                #expect(
+                    try await f.scalar(
+                        "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
+                        == rollupBefore)
+                #expect(
+                    try await f.scalar(
+                        "SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1",
+                        [ids[4]]
+                    )
+                        == "NULL/2/true")
+                let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+                #expect(
+                    try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone]) == "\(expectedName)/NULL"
+                )
+                #expect(try await f.scalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
+                for id in twins {
+                    #expect(
+                        try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [id])
+                            == "deleted-\(id.canonical.replacingOccurrences(of: "-", with: ""))/NULL")
+                }
+                // Idempotent: a second run changes nothing.
+                #expect(await worker.runOnce(.retention))
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3")
             }
-            // Idempotent: a second run changes nothing.
-            #expect(await worker.runOnce(.retention))
-            #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3")
         }
 
         @Test func refreshTasksOfADeadConsumerAreClaimedAndCompleted() async throws {
@@ -180,29 +187,30 @@ extension WorkerSuites {
                 config.hotPackages = 5
                 config.refreshWindows = [7, 30]
             }
-            defer { Task { await deps.shutdown() } }
-            try await deps.redis.command("DEL", Jobs.stream, RedisKeyspace.hotPackages)
-            let f = Fixture(postgres: deps.postgres)
-            let packages = [try await f.package("hot-a"), try await f.package("hot-b")]
-            for (index, package) in packages.enumerated() {
-                try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, String(10 - index), package.id.uuidString.lowercased())
-            }
-            #expect(try await Jobs(deps: worker.deps).enqueueRefresh() == 4)
-            try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
-            // A consumer reads every task and dies before acknowledging (as after SIGKILL).
-            let read = try await deps.redis.command("XREADGROUP", "GROUP", Jobs.group, "dead-worker", "COUNT", "100", "STREAMS", Jobs.stream, ">")
-            #expect(AnalyticsWorker.entries(read.array?.first?.array?.last).count == 4)
-            #expect(try await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int == 4)
-            try await Task.sleep(for: .milliseconds(250))
-            try await worker.drainStream()
-            #expect(try await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int == 0)
-            for package in packages {
-                for days in [7, 30] {
-                    let key = CacheKey(endpoint: .package, entityId: package.id, days: days).description
-                    #expect(try await deps.redis.command("EXISTS", key) == .integer(1), "\(key)")
+            try await withCleanup({ await deps.shutdown() }) {
+                try await deps.redis.command("DEL", Jobs.stream, RedisKeyspace.hotPackages)
+                let f = Fixture(postgres: deps.postgres)
+                let packages = [try await f.package("hot-a"), try await f.package("hot-b")]
+                for (index, package) in packages.enumerated() {
+                    try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, String(10 - index), package.id.uuidString.lowercased())
                 }
+                #expect(try await Jobs(deps: worker.deps).enqueueRefresh() == 4)
+                try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
+                // A consumer reads every task and dies before acknowledging (as after SIGKILL).
+                let read = try await deps.redis.command("XREADGROUP", "GROUP", Jobs.group, "dead-worker", "COUNT", "100", "STREAMS", Jobs.stream, ">")
+                #expect(AnalyticsWorker.entries(read.array?.first?.array?.last).count == 4)
+                #expect(try await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int == 4)
+                try await Task.sleep(for: .milliseconds(250))
+                try await worker.drainStream()
+                #expect(try await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int == 0)
+                for package in packages {
+                    for days in [7, 30] {
+                        let key = CacheKey(endpoint: .package, entityId: package.id, days: days).description
+                        #expect(try await deps.redis.command("EXISTS", key) == .integer(1), "\(key)")
+                    }
+                }
+                #expect(try await Jobs(deps: worker.deps).refreshLag() < 5)
             }
-            #expect(try await Jobs(deps: worker.deps).refreshLag() < 5)
         }
 
         @Test func twoWorkersRunEachJobOncePerInterval() async throws {
@@ -216,26 +224,25 @@ extension WorkerSuites {
             }
             let (a, depsA) = try await makeWorker(name: "a", configure, onJob: count)
             let (b, depsB) = try await makeWorker(name: "b", configure, onJob: count)
-            defer {
-                Task {
-                    await depsA.shutdown(); await depsB.shutdown()
+            try await withCleanup({
+                await depsA.shutdown(); await depsB.shutdown()
+            }) {
+                for job in WorkerJob.allCases { try await depsA.redis.command("DEL", RedisKeyspace.lease(job.rawValue)) }
+                let running = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { try? await a.run() }
+                        group.addTask { try? await b.run() }
+                    }
                 }
+                try await Task.sleep(for: .milliseconds(5_000))
+                running.cancel()
+                _ = await running.value
+                let counted = runs.withLock { $0 }
+                // 5 s with a 2 s interval: runs at ≈0, 2, 4 s — never one per worker per interval.
+                #expect((2...3).contains(counted[.trends] ?? 0), "trends ran \(counted[.trends] ?? 0) times")
+                #expect(counted[.refresh] == 1)
+                #expect(counted[.retention] == 1)
             }
-            for job in WorkerJob.allCases { try await depsA.redis.command("DEL", RedisKeyspace.lease(job.rawValue)) }
-            let running = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await a.run() }
-                    group.addTask { try? await b.run() }
-                }
-            }
-            try await Task.sleep(for: .milliseconds(5_000))
-            running.cancel()
-            _ = await running.value
-            let counted = runs.withLock { $0 }
-            // 5 s with a 2 s interval: runs at ≈0, 2, 4 s — never one per worker per interval.
-            #expect((2...3).contains(counted[.trends] ?? 0), "trends ran \(counted[.trends] ?? 0) times")
-            #expect(counted[.refresh] == 1)
-            #expect(counted[.retention] == 1)
         }
 
         @Test func workerKeepsWorkingAfterRedisRestart() async throws {
@@ -243,14 +250,15 @@ extension WorkerSuites {
                 config.hotPackages = 3
                 config.refreshWindows = [30]
             }
-            defer { Task { await deps.shutdown() } }
-            let package = try await Fixture(postgres: deps.postgres).package("after-restart")
-            try TestEnvironment.svc("redis", "restart")
-            try await Task.sleep(for: .milliseconds(200))
-            try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, "5", package.id.uuidString.lowercased())
-            #expect(await worker.runOnce(.refresh))
-            let key = CacheKey(endpoint: .package, entityId: package.id, days: 30).description
-            #expect(try await deps.redis.command("EXISTS", key) == .integer(1))
+            try await withCleanup({ await deps.shutdown() }) {
+                let package = try await Fixture(postgres: deps.postgres).package("after-restart")
+                try TestEnvironment.svc("redis", "restart")
+                try await Task.sleep(for: .milliseconds(200))
+                try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, "5", package.id.uuidString.lowercased())
+                #expect(await worker.runOnce(.refresh))
+                let key = CacheKey(endpoint: .package, entityId: package.id, days: 30).description
+                #expect(try await deps.redis.command("EXISTS", key) == .integer(1))
+            }
         }
     }
 }

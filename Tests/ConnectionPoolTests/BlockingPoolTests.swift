@@ -115,8 +115,7 @@ struct BlockingPoolTests {
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<1000 where !condition() { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(condition())
+        try await TestEnvironment.eventually("the pool reaches the expected state") { condition() }
     }
 
     @Test func callersBeyondTheWaiterBoundAreRefusedWithoutWaiting() async throws {

@@ -5,6 +5,7 @@ import Logging
 import NIOPosix
 import Postgres
 import Redis
+import Synchronization
 
 /// Where the integration tests find the servers started by `Scripts/test` (never mocks).
 public enum TestEnvironment {
@@ -59,17 +60,41 @@ public enum TestEnvironment {
     }
 
     /// Runs `statement` (a lock) in a transaction on one of `client`'s connections and keeps
-    /// the transaction open for `holding`; the returned task ends when it is released.
-    public static func holdInTransaction(_ client: PostgresClient, _ statement: String, for holding: Duration) -> Task<Void, any Error> {
+    /// the transaction open for `holding`. Returns once the statement has run (the lock is
+    /// held); the returned task ends when it is released.
+    public static func holdInTransaction(_ client: PostgresClient, _ statement: String, for holding: Duration) async throws -> Task<
+        Void, any Error
+    > {
         let microseconds = UInt32(holding.components.seconds * 1_000_000 + holding.components.attoseconds / 1_000_000_000_000)
-        return Task {
-            try await client.withConnection { connection in
+        let held = Atomic<Bool>(false)
+        let task = Task {
+            try await client.withConnection(onCancel: .awaitOutcome) { connection in
                 try connection.transaction { c in
                     try c.execute(statement)
+                    held.store(true, ordering: .releasing)
                     usleep(microseconds)
                 }
             }
         }
+        try await eventually("the lock is taken") { held.load(ordering: .acquiring) }
+        return task
+    }
+
+    /// Waits (polling every 5 ms, at most `timeout`) until `condition` holds; throws when it
+    /// never does. Tests wait on conditions, not on guessed durations.
+    public static func eventually(
+        _ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw NotReached(what: what) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    public struct NotReached: Error, CustomStringConvertible {
+        public let what: String
+        public var description: String { "never happened: \(what)" }
     }
 
     public struct SvcError: Error {
@@ -98,4 +123,18 @@ public enum MemoryProbe {
         let fields = text.split(separator: " ")
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
+}
+
+/// Runs `body`, then awaits `cleanup`, also when `body` throws: the awaited replacement of
+/// `defer { Task { await … } }`, whose cleanup nobody waits for.
+public func withCleanup<T>(_ cleanup: () async -> Void, run body: () async throws -> T) async throws -> T {
+    let result: T
+    do {
+        result = try await body()
+    } catch {
+        await cleanup()
+        throw error
+    }
+    await cleanup()
+    return result
 }
