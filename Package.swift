@@ -168,7 +168,7 @@ let package = Package(
             name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "StructuredLoggingTests", dependencies: ["StructuredLogging"], swiftSettings: swiftSettings),
-        .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore", .product(name: "JWTKit", package: "jwt-kit")], swiftSettings: swiftSettings),
         .testTarget(
             name: "LoadTestIntegrationTests",
             dependencies: [

@@ -271,6 +271,21 @@ public struct MixPlan: Sendable {
     }
 }
 
+/// User tokens as PRPM's registry signs them (HS256, `user_id`, `exp`): the mix's, and
+/// `prpm-loadtest token` for scripts.
+public enum UserTokens {
+    public static func sign(user: String, secret: String, expiresIn seconds: Int) async throws(LoadTestError) -> String {
+        guard secret.utf8.count >= 32 else { throw .config("the JWT secret must be at least 32 bytes for HS256") }
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        do {
+            return try await keys.sign(LoadTestClaims(userID: user, exp: Int(Date().timeIntervalSince1970) + seconds))
+        } catch {
+            throw .config("cannot sign a JWT: \(error)")
+        }
+    }
+}
+
 /// JWT claims the API expects: `{"user_id": "<uuid>", "exp": <unix seconds>}`.
 struct LoadTestClaims: JWTPayload {
     var userID: String

@@ -8,7 +8,7 @@ struct PRPMLoadTest: AsyncParsableCommand {
         commandName: "prpm-loadtest",
         abstract: "Open-loop load tests of the PRPM+ Analytics API on this machine (loopback only).",
         discussion: "Exit codes: 0 passed, 1 a threshold was violated, 2 usage/configuration error, 3 run error (e.g. target down).",
-        subcommands: [Run.self, ServeStatic.self],
+        subcommands: [Run.self, ServeStatic.self, Token.self],
         defaultSubcommand: Run.self
     )
 }
@@ -112,6 +112,7 @@ do {
     switch command {
     case let run as Run: try await run.run()
     case let serve as ServeStatic: try await serve.run()
+    case let token as Token: try await token.run()
     default: try command.run()  // the root: prints help
     }
 } catch let code as ExitCode {
@@ -124,4 +125,20 @@ do {
     if PRPMLoadTest.exitCode(for: error) == .success { PRPMLoadTest.exit(withError: error) }
     standardError(PRPMLoadTest.fullMessage(for: error))
     exit(2)
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a user JWT as PRPM's registry signs them (HS256, claims user_id and exp), for scripts and curl.")
+
+    @Option(help: "The user id (the user_id claim).") var user: String
+    @Option(help: "HS256 secret (default: env JWT_SECRET).") var secret: String?
+    @Option(help: "Seconds until it expires.") var expiresIn = 7200
+
+    func run() async throws {
+        guard let secret = secret ?? ProcessInfo.processInfo.environment["JWT_SECRET"] else {
+            throw ValidationError("pass --secret or set JWT_SECRET")
+        }
+        print(try await UserTokens.sign(user: user, secret: secret, expiresIn: expiresIn))
+    }
 }

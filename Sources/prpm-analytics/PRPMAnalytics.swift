@@ -15,7 +15,7 @@ struct PRPMAnalytics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prpm-analytics",
         abstract: "PRPM+ Analytics: usage analytics of the prompt registry.",
-        subcommands: [Migrate.self, Seed.self, Serve.self, Worker.self])
+        subcommands: [Migrate.self, Seed.self, Serve.self, Worker.self, SQL.self])
 }
 
 /// Options every command shares; each overrides its environment variable.
@@ -154,5 +154,25 @@ struct Worker: AsyncParsableCommand {
             configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         await dependencies.shutdown()
+    }
+}
+
+struct SQL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the statements an answer runs (package, user, organization) or the ingestion statement, for pgbench.",
+        discussion: "Each statement ends with a semicolon and a newline; parameters are $1, $2, … as the service binds them.")
+
+    @Argument(help: "package | user | organization | ingest") var answer: String
+
+    func run() throws {
+        let statements: [String]
+        switch answer {
+        case "package": statements = AnalyticsSQL.Package.all
+        case "user": statements = AnalyticsSQL.User.all
+        case "organization": statements = AnalyticsSQL.Organization.all
+        case "ingest": statements = [AnalyticsSQL.ingest]
+        default: throw ValidationError("unknown answer \(answer): use package, user, organization or ingest")
+        }
+        for statement in statements { print(statement + ";") }
     }
 }

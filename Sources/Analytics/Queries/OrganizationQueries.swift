@@ -23,44 +23,15 @@ extension AnalyticsQueries {
             try connection.readOnlySnapshot { c in
                 (
                     try c.query(
-                        """
-                        SELECT count(*) AS runs, count(DISTINCT user_id) AS active, coalesce(sum(credits_spent), 0) AS credits,
-                               coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
-                               (SELECT count(*) FROM organization_members WHERE org_id = $1) AS total_members
-                        FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Organization.totals, [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT a.user_id, u.username, a.runs, a.credits, a.last_active
-                        FROM (SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active
-                              FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY user_id) a
-                        JOIN users u ON u.id = a.user_id
-                        ORDER BY a.runs DESC, u.username ASC
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Organization.members, [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT a.package_id AS id, p.name, a.runs, a.users, a.rating_sum, a.rating_count
-                        FROM (SELECT package_id, count(*) AS runs, count(DISTINCT user_id) AS users,
-                                     coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
-                              FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz AND package_id IS NOT NULL
-                              GROUP BY package_id) a
-                        JOIN packages p ON p.id = a.package_id
-                        ORDER BY a.runs DESC, p.name ASC LIMIT 10
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Organization.packages, [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT utc_day(created_at)::text AS day, count(*) AS runs, count(DISTINCT user_id) AS active,
-                               sum(credits_spent) AS credits
-                        FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY 1
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Organization.daily, [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT coalesce(m.team, 'unassigned') AS team, sum(u.credits_spent) AS credits, count(*) AS runs
-                        FROM playground_usage u
-                        LEFT JOIN organization_members m ON m.org_id = u.org_id AND m.user_id = u.user_id
-                        WHERE u.org_id = $1 AND u.created_at >= $2::timestamptz
-                        GROUP BY 1 ORDER BY 2 DESC, 1 ASC
-                        """, [id, start], prepare: true)
+                        AnalyticsSQL.Organization.teams, [id, start], prepare: true)
                 )
             }
         }

@@ -22,33 +22,20 @@ extension AnalyticsQueries {
             try connection.readOnlySnapshot { c in
                 (
                     try c.query(
-                        """
-                        SELECT coalesce(sum(runs), 0) AS runs, coalesce(sum(successes), 0) AS successes,
-                               coalesce(sum(duration_sum), 0) AS duration_sum, coalesce(sum(tokens_sum), 0) AS tokens_sum,
-                               coalesce(sum(rating_sum), 0) AS rating_sum, coalesce(sum(rating_count), 0) AS rating_count
-                        FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Package.totals, [id, start], prepare: true),
                     try c.query(
-                        "SELECT coalesce(sum(users), 0)::bigint AS n FROM package_last_day_counts WHERE package_id = $1 AND day >= $2::date",
+                        AnalyticsSQL.Package.uniqueUsers,
                         [id, start],
                         prepare: true),
                     try c.query(
-                        """
-                        SELECT model, sum(runs) AS runs, sum(successes) AS successes, sum(duration_sum) AS duration_sum
-                        FROM package_daily_model_stats WHERE package_id = $1 AND day >= $2::date GROUP BY model
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Package.models, [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT package_version, sum(runs) AS runs, sum(rating_sum) AS rating_sum, sum(rating_count) AS rating_count
-                        FROM package_daily_version_stats WHERE package_id = $1 AND day >= $2::date GROUP BY package_version
-                        """, [id, start], prepare: true),
+                        AnalyticsSQL.Package.versions, [id, start], prepare: true),
                     try c.query(
-                        "SELECT day::text AS day, runs, unique_users FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date",
+                        AnalyticsSQL.Package.daily,
                         [id, start], prepare: true),
                     try c.query(
-                        """
-                        SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
-                        """, [id], prepare: true)
+                        AnalyticsSQL.Package.trend, [id], prepare: true)
                 )
             }
         }

@@ -10,25 +10,7 @@ extension AnalyticsQueries {
         // (four statements cost four pool hops and four executions per miss).
         let rows = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
             try c.query(
-                """
-                WITH u AS MATERIALIZED (
-                  SELECT model, credits_spent, tokens_used, duration_ms, package_id, user_rating, utc_day(created_at) AS day
-                  FROM playground_usage WHERE user_id = $1 AND created_at >= $2::timestamptz)
-                SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, count(*) AS runs, coalesce(sum(credits_spent), 0) AS credits,
-                       coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
-                       0::bigint AS rating_sum, 0::bigint AS rating_count FROM u
-                UNION ALL
-                SELECT 'm', model, NULL, count(*), sum(credits_spent), 0, sum(duration_ms), 0, 0 FROM u GROUP BY model
-                UNION ALL
-                (SELECT 'p', x.package_id::text, p.name, x.runs, x.credits, 0, 0, x.rating_sum, x.rating_count
-                 FROM (SELECT package_id, count(*) AS runs, sum(credits_spent) AS credits, coalesce(sum(user_rating), 0) AS rating_sum,
-                              count(user_rating) AS rating_count
-                       FROM u WHERE package_id IS NOT NULL GROUP BY package_id) x
-                 JOIN packages p ON p.id = x.package_id
-                 ORDER BY x.runs DESC, p.name ASC LIMIT 10)
-                UNION ALL
-                SELECT 'd', day::text, NULL, count(*), sum(credits_spent), 0, 0, 0, 0 FROM u GROUP BY day
-                """, [userId, start], prepare: true)
+                AnalyticsSQL.User.answer, [userId, start], prepare: true)
         }
         let totals = rows.filter { $0.values.first == "t" }
         let models = rows.filter { $0.values.first == "m" }

@@ -92,20 +92,7 @@ extension AnalyticsQueries {
                         }
                     }
                     try c.query(
-                        """
-                        INSERT INTO playground_usage (id, user_id, org_id, package_id, package_version, session_id, model, tokens_used,
-                          duration_ms, credits_spent, request_size_bytes, response_size_bytes, input_length, output_length, error_occurred,
-                          error_message, user_rating, was_helpful, user_feedback, comparison_mode, created_at)
-                        SELECT id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
-                          request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message, user_rating,
-                          was_helpful, user_feedback, comparison_mode, coalesce(created_at, now())
-                        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::integer[],
-                          $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::boolean[],
-                          $16::text[], $17::integer[], $18::boolean[], $19::text[], $20::boolean[], $21::timestamptz[])
-                          AS t(id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
-                               request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
-                               user_rating, was_helpful, user_feedback, comparison_mode, created_at)
-                        """, parameters, prepare: true)
+                        AnalyticsSQL.ingest, parameters, prepare: true)
                     return nil
                 }
             }

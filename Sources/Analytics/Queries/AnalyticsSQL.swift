@@ -1,0 +1,108 @@
+/// Every statement the answers and the ingestion run, in one place: the query code uses
+/// these constants, and `prpm-analytics sql NAME` prints them for benchmarks (pgbench), so no
+/// copy of them lives anywhere else. Parameters are `$1`, `$2`, … as the query code binds them.
+public enum AnalyticsSQL {
+    /// Package answer ($1 package id, $2 first day): six statements in one snapshot.
+    public enum Package {
+        public static let totals = """
+            SELECT coalesce(sum(runs), 0) AS runs, coalesce(sum(successes), 0) AS successes,
+                   coalesce(sum(duration_sum), 0) AS duration_sum, coalesce(sum(tokens_sum), 0) AS tokens_sum,
+                   coalesce(sum(rating_sum), 0) AS rating_sum, coalesce(sum(rating_count), 0) AS rating_count
+            FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
+            """
+        public static let uniqueUsers =
+            "SELECT coalesce(sum(users), 0)::bigint AS n FROM package_last_day_counts WHERE package_id = $1 AND day >= $2::date"
+        public static let models = """
+            SELECT model, sum(runs) AS runs, sum(successes) AS successes, sum(duration_sum) AS duration_sum
+            FROM package_daily_model_stats WHERE package_id = $1 AND day >= $2::date GROUP BY model
+            """
+        public static let versions = """
+            SELECT package_version, sum(runs) AS runs, sum(rating_sum) AS rating_sum, sum(rating_count) AS rating_count
+            FROM package_daily_version_stats WHERE package_id = $1 AND day >= $2::date GROUP BY package_version
+            """
+        public static let daily = "SELECT day::text AS day, runs, unique_users FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date"
+        public static let trend = """
+            SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
+            """
+        /// In the order the answer runs them.
+        public static let all = [totals, uniqueUsers, models, versions, daily, trend]
+    }
+    /// User answer ($1 user id, $2 window start): one statement.
+    public enum User {
+        public static let answer = """
+            WITH u AS MATERIALIZED (
+              SELECT model, credits_spent, tokens_used, duration_ms, package_id, user_rating, utc_day(created_at) AS day
+              FROM playground_usage WHERE user_id = $1 AND created_at >= $2::timestamptz)
+            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, count(*) AS runs, coalesce(sum(credits_spent), 0) AS credits,
+                   coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
+                   0::bigint AS rating_sum, 0::bigint AS rating_count FROM u
+            UNION ALL
+            SELECT 'm', model, NULL, count(*), sum(credits_spent), 0, sum(duration_ms), 0, 0 FROM u GROUP BY model
+            UNION ALL
+            (SELECT 'p', x.package_id::text, p.name, x.runs, x.credits, 0, 0, x.rating_sum, x.rating_count
+             FROM (SELECT package_id, count(*) AS runs, sum(credits_spent) AS credits, coalesce(sum(user_rating), 0) AS rating_sum,
+                          count(user_rating) AS rating_count
+                   FROM u WHERE package_id IS NOT NULL GROUP BY package_id) x
+             JOIN packages p ON p.id = x.package_id
+             ORDER BY x.runs DESC, p.name ASC LIMIT 10)
+            UNION ALL
+            SELECT 'd', day::text, NULL, count(*), sum(credits_spent), 0, 0, 0, 0 FROM u GROUP BY day
+            """
+        /// In the order the answer runs them.
+        public static let all = [answer]
+    }
+    /// Organization answer ($1 org id, $2 window start): five statements in one snapshot.
+    public enum Organization {
+        public static let totals = """
+            SELECT count(*) AS runs, count(DISTINCT user_id) AS active, coalesce(sum(credits_spent), 0) AS credits,
+                   coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
+                   (SELECT count(*) FROM organization_members WHERE org_id = $1) AS total_members
+            FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz
+            """
+        public static let members = """
+            SELECT a.user_id, u.username, a.runs, a.credits, a.last_active
+            FROM (SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active
+                  FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY user_id) a
+            JOIN users u ON u.id = a.user_id
+            ORDER BY a.runs DESC, u.username ASC
+            """
+        public static let packages = """
+            SELECT a.package_id AS id, p.name, a.runs, a.users, a.rating_sum, a.rating_count
+            FROM (SELECT package_id, count(*) AS runs, count(DISTINCT user_id) AS users,
+                         coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
+                  FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz AND package_id IS NOT NULL
+                  GROUP BY package_id) a
+            JOIN packages p ON p.id = a.package_id
+            ORDER BY a.runs DESC, p.name ASC LIMIT 10
+            """
+        public static let daily = """
+            SELECT utc_day(created_at)::text AS day, count(*) AS runs, count(DISTINCT user_id) AS active,
+                   sum(credits_spent) AS credits
+            FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY 1
+            """
+        public static let teams = """
+            SELECT coalesce(m.team, 'unassigned') AS team, sum(u.credits_spent) AS credits, count(*) AS runs
+            FROM playground_usage u
+            LEFT JOIN organization_members m ON m.org_id = u.org_id AND m.user_id = u.user_id
+            WHERE u.org_id = $1 AND u.created_at >= $2::timestamptz
+            GROUP BY 1 ORDER BY 2 DESC, 1 ASC
+            """
+        /// In the order the answer runs them.
+        public static let all = [totals, members, packages, daily, teams]
+    }
+    /// A batch of usage rows ($1 … $21: one array per column, see `AnalyticsQueries.ingest`).
+    public static let ingest = """
+        INSERT INTO playground_usage (id, user_id, org_id, package_id, package_version, session_id, model, tokens_used,
+          duration_ms, credits_spent, request_size_bytes, response_size_bytes, input_length, output_length, error_occurred,
+          error_message, user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+        SELECT id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+          request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message, user_rating,
+          was_helpful, user_feedback, comparison_mode, coalesce(created_at, now())
+        FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::integer[],
+          $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::integer[], $14::integer[], $15::boolean[],
+          $16::text[], $17::integer[], $18::boolean[], $19::text[], $20::boolean[], $21::timestamptz[])
+          AS t(id, user_id, org_id, package_id, package_version, session_id, model, tokens_used, duration_ms, credits_spent,
+               request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
+               user_rating, was_helpful, user_feedback, comparison_mode, created_at)
+        """
+}
