@@ -165,7 +165,7 @@ let package = Package(
             name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsRuntime", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
+            name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool"], swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "StructuredLoggingTests", dependencies: ["StructuredLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore", .product(name: "JWTKit", package: "jwt-kit")], swiftSettings: swiftSettings),
