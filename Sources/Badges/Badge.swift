@@ -19,6 +19,9 @@ public struct Badge: Sendable, Equatable {
     public var color: String
     /// Label colour in the same forms; nil (or not a colour) means shields' default `#555`.
     public var labelColor: String?
+    /// Values drawn as a line chart in the message box instead of the message text (which stays the
+    /// badge's accessible text); in the endpoint JSON, block characters before the message.
+    public var sparkline: [Int]?
 
     public init(label: String, message: String, color: String, labelColor: String? = nil) {
         self.label = label
@@ -52,7 +55,10 @@ public struct Badge: Sendable, Equatable {
     public func endpointJSON() -> [UInt8] {
         var fields = [
             ("label", Self.jsonString(BadgeText.clean(label))),
-            ("message", Self.jsonString(BadgeText.clean(message))),
+            (
+                "message",
+                Self.jsonString(sparkline.map { Sparkline.blocks($0) + " " }.map { $0 + BadgeText.clean(message) } ?? BadgeText.clean(message))
+            ),
             ("color", Self.jsonString((BadgeColor(color) ?? .lightgrey).name)),
         ]
         if let labelColor, let parsed = BadgeColor(labelColor) {

@@ -14,6 +14,8 @@ public struct BadgeStats: Sendable, Equatable {
     public var changePct: Double?
     /// Model id with the most runs (e.g. "claude-3-5-sonnet-20241022"); nil when there were no runs.
     public var bestModel: String?
+    /// Runs per day of the window, oldest first (the sparkline).
+    public var dailyRuns: [Int]
 
     public init(
         totalRuns: Int = 0,
@@ -22,7 +24,8 @@ public struct BadgeStats: Sendable, Equatable {
         successRate: Double? = nil,
         trend: String? = nil,
         changePct: Double? = nil,
-        bestModel: String? = nil
+        bestModel: String? = nil,
+        dailyRuns: [Int] = []
     ) {
         self.totalRuns = totalRuns
         self.uniqueUsers = uniqueUsers
@@ -31,12 +34,13 @@ public struct BadgeStats: Sendable, Equatable {
         self.trend = trend
         self.changePct = changePct
         self.bestModel = bestModel
+        self.dailyRuns = dailyRuns
     }
 }
 
 /// The metrics a package badge can show (`/badge/:metric.svg`).
 public enum BadgeMetric: String, CaseIterable, Sendable {
-    case runs, users, rating, success, trend, model
+    case runs, users, rating, success, trend, model, sparkline
 }
 
 extension BadgeMetric {
@@ -49,6 +53,7 @@ extension BadgeMetric {
         case .success: "success"
         case .trend: "trend"
         case .model: "best on"
+        case .sparkline: "usage"
         }
     }
 
@@ -67,9 +72,14 @@ extension BadgeMetric {
     ///   or unknown; brightgreen rising, red falling, blue stable and new, lightgrey no data.
     /// - `model`: the best model without a trailing date ("claude-3-5-sonnet-20241022" → "claude-3-5-sonnet",
     ///   "gpt-4o-2024-08-06" → "gpt-4o"), "no runs" when nil or empty; blue (lightgrey for "no runs").
+    /// - `sparkline`: the runs per day of the window as a line chart in the message box (SVG), the total as its
+    ///   text ("1.2k runs", for the accessible title), and in shields JSON a text chart of block characters
+    ///   ("▁▂▄█ 1.2k runs", the last 30 days at most); blue, lightgrey without runs.
     public func badge(for stats: BadgeStats, label: String?) -> Badge {
         let (message, color) = messageAndColor(for: stats)
-        return Badge(label: label ?? defaultLabel, message: message, color: color)
+        var badge = Badge(label: label ?? defaultLabel, message: message, color: color)
+        if self == .sparkline { badge.sparkline = stats.dailyRuns.map { max(0, $0) } }
+        return badge
     }
 
     private func messageAndColor(for stats: BadgeStats) -> (String, String) {
@@ -110,6 +120,9 @@ extension BadgeMetric {
         case .model:
             guard let model = stats.bestModel?.trimmingWhitespace(), !model.isEmpty else { return ("no runs", "lightgrey") }
             return (Self.withoutDateSuffix(model), "blue")
+        case .sparkline:
+            let runs = max(0, stats.totalRuns)
+            return (Self.count(runs, "run", "runs"), runs > 0 ? "blue" : "lightgrey")
         }
     }
 

@@ -8,6 +8,8 @@ struct BadgeRenderer {
     let labelColor: BadgeColor
     /// shields: a label box is drawn when there is label text or an explicit label colour.
     let hasLabel: Bool
+    /// Drawn as a line chart in the message box (the message stays the accessible text).
+    let sparkline: [Int]?
 
     static let fontFamily = "Verdana,Geneva,DejaVu Sans,sans-serif"
     static let socialFontFamily = "Helvetica Neue,Helvetica,Arial,sans-serif"
@@ -25,13 +27,18 @@ struct BadgeRenderer {
         let explicitLabelColor = badge.labelColor.flatMap { BadgeColor($0) }
         labelColor = explicitLabelColor ?? .defaultLabel
         hasLabel = !label.isEmpty || explicitLabelColor != nil
+        sparkline = badge.sparkline
     }
 
     func render(style: BadgeStyle) -> String {
+        // A chart has no text to set in capitals or as a social count: the classic shapes draw it.
+        if sparkline != nil {
+            return classic(style == .flatSquare || style == .plastic ? style : .flat)
+        }
         switch style {
-        case .flat, .flatSquare, .plastic: classic(style)
-        case .forTheBadge: forTheBadge()
-        case .social: social()
+        case .flat, .flatSquare, .plastic: return classic(style)
+        case .forTheBadge: return forTheBadge()
+        case .social: return social()
         }
     }
 
@@ -72,7 +79,7 @@ struct BadgeRenderer {
         let verticalMargin = style == .plastic ? -10 : 0
         let padding = 5
         let labelTextWidth = label.isEmpty ? 0 : Self.preferredWidth(BadgeText.width(label))
-        let messageTextWidth = Self.preferredWidth(BadgeText.width(message))
+        let messageTextWidth = sparkline.map { Sparkline.width($0.count) } ?? Self.preferredWidth(BadgeText.width(message))
         let leftWidth = hasLabel ? labelTextWidth + 2 * padding : 0
         let rightWidth = messageTextWidth + 2 * padding
         let width = leftWidth + rightWidth
@@ -111,6 +118,15 @@ struct BadgeRenderer {
             svg += classicText(
                 label, x: 10 * (1 + padding) + 5 * labelTextWidth, textWidth: labelTextWidth,
                 background: labelColor, verticalMargin: verticalMargin, shadow: shadow)
+        }
+        if let sparkline {
+            let points = Sparkline.points(
+                sparkline, x0: Double(messageMargin + padding), width: Double(messageTextWidth), top: 4, bottom: Double(height - 4))
+            let path = points.map { Self.number($0.x) + "," + Self.number($0.y) }.joined(separator: " ")
+            svg +=
+                ##"</g><polyline fill="none" stroke="\##(color.textColors.text)" stroke-width="1.5" stroke-linejoin="round" "##
+                + ##"stroke-linecap="round" points="\##(path)"/></svg>"##
+            return svg
         }
         if !message.isEmpty {
             svg += classicText(

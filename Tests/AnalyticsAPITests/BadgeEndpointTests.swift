@@ -40,6 +40,14 @@ struct BadgeEndpointTests {
             for style in ["flat", "flat-square", "plastic", "for-the-badge", "social"] {
                 #expect(try await client.get("/api/v1/analytics/package/\(package.id)/badge/success.svg?style=\(style)").status == .ok)
             }
+            // The sparkline: 30 points, today's 1234 runs at the top, the idle days before on the bottom line.
+            let sparkline = try await client.get("/api/v1/analytics/package/\(package.id)/badge/sparkline.svg")
+            #expect(sparkline.status == .ok)
+            let points = try #require(sparkline.text.firstMatch(of: /points="([^"]*)"/)).1.split(separator: " ")
+            #expect(points.count == 30)
+            #expect(points.last?.hasSuffix(",4") == true && points.first?.hasSuffix(",16") == true)
+            let blocks = try await client.get("/api/v1/analytics/package/\(package.id)/badge/sparkline.json").object
+            #expect(blocks["message"] as? String == String(repeating: "▁", count: 29) + "█ 1.2k runs")
             let escaped = try await client.get("/api/v1/analytics/package/\(package.id)/badge/users.svg?label=%3Cscript%3E")
             #expect(!escaped.text.contains("<script>"))
             #expect(escaped.text.contains("&lt;script&gt;"))

@@ -82,7 +82,7 @@ struct BadgeMetricTests {
     @Test("default labels")
     func defaultLabels() {
         let labels = BadgeMetric.allCases.map { $0.badge(for: BadgeStats(), label: nil).label }
-        #expect(labels == ["tested", "users", "rating", "success", "trend", "best on"])
+        #expect(labels == ["tested", "users", "rating", "success", "trend", "best on", "usage"])
     }
 
     @Test("the label override replaces the default; an empty label is kept empty", arguments: BadgeMetric.allCases)
@@ -98,7 +98,7 @@ struct BadgeMetricTests {
 
     @Test("metric names are the URL names")
     func rawValues() {
-        #expect(BadgeMetric.allCases.map(\.rawValue) == ["runs", "users", "rating", "success", "trend", "model"])
+        #expect(BadgeMetric.allCases.map(\.rawValue) == ["runs", "users", "rating", "success", "trend", "model", "sparkline"])
         #expect(BadgeStyle.allCases.map(\.rawValue) == ["flat", "flat-square", "plastic", "for-the-badge", "social"])
         #expect(BadgeMetric(rawValue: "downloads") == nil)
     }

@@ -68,7 +68,8 @@ struct BadgeController<Context: RequestContext> {
     static func badgeStats(_ stats: PackageStats) -> BadgeStats {
         BadgeStats(
             totalRuns: stats.totalRuns, uniqueUsers: stats.uniqueUsers, avgRating: stats.avgRating, successRate: stats.successRate,
-            trend: stats.weekOverWeek?.trend, changePct: stats.weekOverWeek?.changePct, bestModel: BestModel.of(stats.modelBreakdown))
+            trend: stats.weekOverWeek?.trend, changePct: stats.weekOverWeek?.changePct, bestModel: BestModel.of(stats.modelBreakdown),
+            dailyRuns: stats.dailyUsage.sorted { $0.date < $1.date }.map(\.runs))
     }
 
 }
