@@ -164,6 +164,7 @@ public enum Seeder {
             logger.info("seed: foreign keys validated", metadata: ["count": "\(foreignKeys.count)", "seconds": "\(seconds(since: &phase))"])
             try c.execute("ALTER TABLE playground_usage ENABLE TRIGGER USER")
             try c.execute("SELECT usage_rollup_rebuild()")
+            try c.execute("SELECT usage_extras_rebuild()")
             logger.info("seed: rollups rebuilt", metadata: ["seconds": "\(seconds(since: &phase))"])
             try c.execute("ANALYZE")
             logger.info("seed: analyzed", metadata: ["seconds": "\(seconds(since: &phase))"])

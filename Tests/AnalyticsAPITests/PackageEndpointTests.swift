@@ -2,6 +2,7 @@ import Analytics
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import TestSupport
 import Testing
 
@@ -129,6 +130,40 @@ struct PackageEndpointTests {
         }
     }
 
+    @Test func costHelpfulnessAndBestModelFollowTheRowsAndTheirChanges() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let package = try await f.package("page-figures")
+            let user = try await f.user("page-figures")
+            // 7 runs: credits 1…7; sonnet 5 runs (1 error), gpt-4o 2 runs; helpful yes, yes, no, 4 unanswered.
+            let rows: [Fixture.Usage] = (1...7).map { index in
+                var row = Fixture.Usage(user: user, package: package.id)
+                row.credits = index
+                row.model = index <= 5 ? "claude-sonnet" : "gpt-4o"
+                row.duration = index <= 5 ? 2000 : 1000
+                row.error = index == 1
+                row.daysAgo = index % 3
+                return row
+            }
+            let ids = try await f.usage(rows)
+            try await f.exec("UPDATE playground_usage SET was_helpful = true WHERE id = ANY($1::uuid[])", [PostgresArray([ids[0], ids[1]])])
+            try await f.exec("UPDATE playground_usage SET was_helpful = false WHERE id = $1", [ids[2]])
+            var stats = try await client.get("/api/v1/analytics/package/\(package.id)").json(PackageStats.self)
+            #expect(stats.avgCost == 4)  // 28 credits / 7 runs
+            #expect(stats.helpfulRate == 66.7)  // 2 of 3 answers
+            // gpt-4o: 2 of 7 runs (≥ 10 %), 100 % success beats sonnet's 80 %.
+            #expect(stats.bestModel == PackageStats.BestModel(model: "gpt-4o", avg_duration: 1000, success_rate: 100))
+
+            // A row moved out, a credit changed, an answer withdrawn: the figures follow.
+            try await f.exec("DELETE FROM playground_usage WHERE id = $1", [ids[6]])  // gpt-4o, 7 credits
+            try await f.exec("UPDATE playground_usage SET credits_spent = 10, was_helpful = NULL WHERE id = $1", [ids[0]])
+            stats = try await client.get("/api/v1/analytics/package/\(package.id)?days=7").json(PackageStats.self)
+            #expect(stats.avgCost == 5)  // (28 - 7 + 9) / 6: row 7 gone, 10 credits instead of 1
+            #expect(stats.helpfulRate == 50)  // 1 of 2 answers
+            #expect(stats.bestModel?.model == "gpt-4o")  // 1 of 6 runs, still ≥ 10 %
+        }
+    }
+
     @Test func emptyWindowGivesNullsAndZeroFilledDays() async throws {
         try await withApp { client, deps in
             let fixture = Fixture(postgres: deps.postgres)
@@ -136,7 +171,7 @@ struct PackageEndpointTests {
             let response = try await client.get("/api/v1/analytics/package/\(package.id)")
             #expect(response.status == .ok)
             let object = response.object
-            for key in ["successRate", "avgDuration", "avgTokens", "avgRating", "weekOverWeek"] {
+            for key in ["successRate", "avgDuration", "avgTokens", "avgRating", "weekOverWeek", "avgCost", "helpfulRate", "bestModel"] {
                 #expect(object[key] is NSNull, "\(key) must be null")
             }
             let stats = try response.json(PackageStats.self)

@@ -47,7 +47,12 @@ struct RollupConcurrencyTests {
             last_raw AS (SELECT user_id, max(d) AS d FROM u GROUP BY 1),
             last_rolled AS (SELECT user_id, last_day FROM package_user_last_day WHERE package_id = $1),
             hist_raw AS (SELECT d, count(*) AS n FROM last_raw GROUP BY 1),
-            hist_rolled AS (SELECT day, users FROM package_last_day_counts WHERE package_id = $1 AND users <> 0)
+            hist_rolled AS (SELECT day, users FROM package_last_day_counts WHERE package_id = $1 AND users <> 0),
+            extras_raw AS (
+              SELECT d, sum(credits_spent) AS cs, count(*) FILTER (WHERE was_helpful) AS hy, count(was_helpful) AS ha FROM u GROUP BY d),
+            extras_rolled AS (
+              SELECT day, credits_sum, helpful_yes, helpful_answered FROM package_daily_extras
+              WHERE package_id = $1 AND (credits_sum, helpful_yes, helpful_answered) <> (0, 0, 0))
             SELECT (SELECT count(*) FROM ((TABLE daily_raw EXCEPT TABLE daily_rolled) UNION ALL (TABLE daily_rolled EXCEPT TABLE daily_raw)) a)
                  + (SELECT count(*) FROM ((TABLE model_raw EXCEPT TABLE model_rolled) UNION ALL (TABLE model_rolled EXCEPT TABLE model_raw)) b)
                  + (SELECT count(*) FROM ((TABLE version_raw EXCEPT TABLE version_rolled)
@@ -55,6 +60,8 @@ struct RollupConcurrencyTests {
                  + (SELECT count(*) FROM ((TABLE users_raw EXCEPT TABLE users_rolled) UNION ALL (TABLE users_rolled EXCEPT TABLE users_raw)) e)
                  + (SELECT count(*) FROM ((TABLE last_raw EXCEPT TABLE last_rolled) UNION ALL (TABLE last_rolled EXCEPT TABLE last_raw)) g)
                  + (SELECT count(*) FROM ((TABLE hist_raw EXCEPT TABLE hist_rolled) UNION ALL (TABLE hist_rolled EXCEPT TABLE hist_raw)) h)
+                 + (SELECT count(*) FROM ((TABLE extras_raw EXCEPT TABLE extras_rolled)
+                                          UNION ALL (TABLE extras_rolled EXCEPT TABLE extras_raw)) x)
             """
         return Int(try await f.scalar(sql, [package]) ?? "-1") ?? -1
     }
@@ -151,7 +158,8 @@ struct RollupConcurrencyTests {
                                 case 1:
                                     try connection.query(
                                         """
-                                        UPDATE playground_usage SET user_rating = 1 + (random() * 4)::int
+                                        UPDATE playground_usage SET user_rating = 1 + (random() * 4)::int,
+                                          was_helpful = CASE WHEN random() < 0.3 THEN NULL ELSE random() < 0.5 END
                                         WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
                                         """, [packageId])
                                 case 2:
@@ -163,7 +171,8 @@ struct RollupConcurrencyTests {
                                 case 3:
                                     try connection.query(
                                         """
-                                        UPDATE playground_usage SET error_occurred = NOT coalesce(error_occurred, false), model = 'gpt-4o-mini'
+                                        UPDATE playground_usage SET error_occurred = NOT coalesce(error_occurred, false), model = 'gpt-4o-mini',
+                                          credits_spent = credits_spent + 1
                                         WHERE id = (SELECT id FROM playground_usage WHERE package_id = $1 ORDER BY random() LIMIT 1)
                                         """, [packageId])
                                 default:

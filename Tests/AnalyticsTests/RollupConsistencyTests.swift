@@ -28,10 +28,19 @@ struct RollupConsistencyTests {
             last_raw AS (SELECT user_id, max(utc_day(created_at)) AS day FROM playground_usage WHERE package_id = $1 GROUP BY 1),
             last_rolled AS (SELECT user_id, last_day AS day FROM package_user_last_day WHERE package_id = $1),
             histogram_raw AS (SELECT day, count(*) AS users FROM last_raw GROUP BY 1),
-            histogram_rolled AS (SELECT day, users FROM package_last_day_counts WHERE package_id = $1 AND users <> 0)
+            histogram_rolled AS (SELECT day, users FROM package_last_day_counts WHERE package_id = $1 AND users <> 0),
+            extras_raw AS (
+              SELECT utc_day(created_at) AS day, sum(credits_spent) AS credits_sum, count(*) FILTER (WHERE was_helpful) AS helpful_yes,
+                     count(was_helpful) AS helpful_answered
+              FROM playground_usage WHERE package_id = $1 GROUP BY 1),
+            extras_rolled AS (
+              SELECT day, credits_sum, helpful_yes, helpful_answered FROM package_daily_extras
+              WHERE package_id = $1 AND (credits_sum, helpful_yes, helpful_answered) <> (0, 0, 0))
             SELECT (SELECT count(*) FROM ((SELECT * FROM raw EXCEPT SELECT * FROM rolled) UNION ALL (SELECT * FROM rolled EXCEPT SELECT * FROM raw)) a)
                  + (SELECT count(*) FROM ((SELECT * FROM versions_raw EXCEPT SELECT * FROM versions_rolled)
                                           UNION ALL (SELECT * FROM versions_rolled EXCEPT SELECT * FROM versions_raw)) b)
+                 + (SELECT count(*) FROM ((SELECT * FROM extras_raw EXCEPT SELECT * FROM extras_rolled)
+                                          UNION ALL (SELECT * FROM extras_rolled EXCEPT SELECT * FROM extras_raw)) e)
                  || '/' || (SELECT count(*) FROM package_user_last_day WHERE package_id = $1)
                  || '/' || (SELECT count(DISTINCT user_id) FROM playground_usage WHERE package_id = $1)
                  || '/' || (SELECT count(*) FROM ((SELECT * FROM last_raw EXCEPT SELECT * FROM last_rolled)

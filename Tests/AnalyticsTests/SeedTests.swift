@@ -235,6 +235,18 @@ struct SeedTests {
                       EXCEPT (SELECT package_id, day, users FROM package_last_day_counts WHERE users <> 0)) d
                     """) == 0)
 
+            // Credits and helpfulness per package-day (rebuilt after the load, like the other rollups).
+            #expect(
+                try await int(
+                    db,
+                    """
+                    SELECT count(*) FROM (
+                      (SELECT package_id, utc_day(created_at), sum(credits_spent), count(*) FILTER (WHERE was_helpful), count(was_helpful)
+                       FROM playground_usage WHERE package_id IS NOT NULL GROUP BY 1, 2)
+                      EXCEPT (SELECT package_id, day, credits_sum, helpful_yes, helpful_answered FROM package_daily_extras)) d
+                    """) == 0)
+            #expect(try await int(db, "SELECT count(*) FROM package_daily_extras") > 0)
+
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values
             #expect(indexesAfter == indexesBefore)
@@ -243,7 +255,7 @@ struct SeedTests {
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
             #expect(
                 try await int(
-                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 6)
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 9)
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(
                 """

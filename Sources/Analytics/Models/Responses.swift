@@ -18,6 +18,24 @@ public struct PackageStats: Codable, Sendable, Equatable {
     public var versionBreakdown: [VersionBreakdown]
     public var dailyUsage: [PackageDay]
     @Nullable public var weekOverWeek: WeekOverWeek?
+    /// Credits per run (two decimals); null without runs.
+    @Nullable public var avgCost: Double?
+    /// Share of `was_helpful = true` among the runs that answered it (percent, one decimal); null when none did.
+    @Nullable public var helpfulRate: Double?
+    /// The model the package runs best on (the badge's rule), with its figures; null without runs.
+    @Nullable public var bestModel: BestModel?
+
+    public struct BestModel: Codable, Sendable, Equatable {
+        public var model: String
+        public var avg_duration: Int
+        public var success_rate: Double
+
+        public init(model: String, avg_duration: Int, success_rate: Double) {
+            self.model = model
+            self.avg_duration = avg_duration
+            self.success_rate = success_rate
+        }
+    }
 
     public struct ModelBreakdown: Codable, Sendable, Equatable {
         public var model: String

@@ -2,7 +2,7 @@
 /// these constants, and `prpm-analytics sql NAME` prints them for benchmarks (pgbench), so no
 /// copy of them lives anywhere else. Parameters are `$1`, `$2`, … as the query code binds them.
 public enum AnalyticsSQL {
-    /// Package answer ($1 package id, $2 first day): six statements in one snapshot.
+    /// Package answer ($1 package id, $2 first day): seven statements in one snapshot.
     public enum Package {
         public static let totals = """
             SELECT coalesce(sum(runs), 0) AS runs, coalesce(sum(successes), 0) AS successes,
@@ -24,8 +24,13 @@ public enum AnalyticsSQL {
         public static let trend = """
             SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
             """
+        public static let extras = """
+            SELECT coalesce(sum(credits_sum), 0) AS credits_sum, coalesce(sum(helpful_yes), 0) AS helpful_yes,
+                   coalesce(sum(helpful_answered), 0) AS helpful_answered
+            FROM package_daily_extras WHERE package_id = $1 AND day >= $2::date
+            """
         /// In the order the answer runs them.
-        public static let all = [totals, uniqueUsers, models, versions, daily, trend]
+        public static let all = [totals, uniqueUsers, models, versions, daily, trend, extras]
     }
     /// User answer ($1 user id, $2 window start): one statement.
     public enum User {

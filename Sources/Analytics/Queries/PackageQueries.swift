@@ -18,7 +18,7 @@ extension AnalyticsQueries {
     public func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
         let start = window.startDate
         let id = package.id
-        let (totals, users, models, versions, daily, trend) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
+        let (totals, users, models, versions, daily, trend, extras) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
             try connection.readOnlySnapshot { c in
                 (
                     try c.query(
@@ -34,12 +34,13 @@ extension AnalyticsQueries {
                     try c.query(
                         AnalyticsSQL.Package.daily,
                         [id, start], prepare: true),
-                    try c.query(
-                        AnalyticsSQL.Package.trend, [id], prepare: true)
+                    try c.query(AnalyticsSQL.Package.trend, [id], prepare: true),
+                    try c.query(AnalyticsSQL.Package.extras, [id, start], prepare: true)
                 )
             }
         }
         let t = totals.first!
+        let e = extras.first!
         let runs: Int = try t.decode("runs")
         let ratingCount: Int = try t.decode("rating_count")
 
@@ -59,6 +60,14 @@ extension AnalyticsQueries {
                     avg_rating: Rounding.averageOneDecimal(try row.decode("rating_sum"), try row.decode("rating_count")))
             }, version: \.package_version)
 
+        let creditsSum: Int = try e.decode("credits_sum")
+        let helpfulYes: Int = try e.decode("helpful_yes")
+        let helpfulAnswered: Int = try e.decode("helpful_answered")
+        var best: PackageStats.BestModel?
+        if let name = BestModel.of(modelBreakdown), let model = modelBreakdown.first(where: { $0.model == name }) {
+            best = PackageStats.BestModel(model: model.model, avg_duration: model.avg_duration, success_rate: model.success_rate)
+        }
+
         var byDay: [String: (Int, Int)] = [:]
         for row in daily { byDay[try row.decode("day")] = (try row.decode("runs"), try row.decode("unique_users")) }
 
@@ -75,7 +84,10 @@ extension AnalyticsQueries {
                 let (dayRuns, dayUsers) = byDay[date] ?? (0, 0)
                 return PackageStats.PackageDay(date: date, runs: dayRuns, unique_users: dayUsers)
             },
-            weekOverWeek: try trend.first.map(Self.weekOverWeek))
+            weekOverWeek: try trend.first.map(Self.weekOverWeek),
+            avgCost: Rounding.averageTwoDecimals(creditsSum, runs),
+            helpfulRate: Rounding.percentage(helpfulYes, of: helpfulAnswered),
+            bestModel: best)
     }
 
     static func weekOverWeek(_ row: PostgresRow) throws -> WeekOverWeek {
