@@ -7,6 +7,9 @@ public enum CachedEndpoint: String, Sendable, CaseIterable {
     case user
     case organization
     case trending
+    /// Site-wide: refreshed by their TTL (`CACHE_TTL_TRENDING_S`), not by write marks.
+    case popular
+    case summary
 }
 
 /// `analytics:v1:{endpoint}:{entityId}:{days}`, entityId the canonical (lower-case) UUID.

@@ -77,6 +77,19 @@ public struct CachedAnalytics: Sendable {
         }
     }
 
+    /// Packages by runs in the window (key: entity `d<days>`, days = limit).
+    public func popular(days: Int, limit: Int) async throws -> CachedResponse {
+        try await cache.read(CacheKey(endpoint: .popular, entity: "d\(days)", days: limit)) { [source] in
+            try ResponseEncoding.encode(try await source.popular(window: AnalyticsWindow(days: days), limit: limit))
+        }
+    }
+
+    public func summary() async throws -> CachedResponse {
+        try await cache.read(CacheKey(endpoint: .summary, entity: "all", days: 0)) { [source] in
+            try ResponseEncoding.encode(try await source.summary())
+        }
+    }
+
     static func packageKey(_ id: UUID, days: Int) -> CacheKey { CacheKey(endpoint: .package, entityId: id, days: days) }
 
     private func packageAnswer(_ package: PackageRef, days: Int) -> @Sendable () async throws -> [UInt8] {

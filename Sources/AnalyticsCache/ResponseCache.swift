@@ -51,7 +51,7 @@ public struct CachePolicy: Sendable {
         case .package: return packageTTL
         case .user: return userTTL
         case .organization: return organizationTTL
-        case .trending: return trendingTTL
+        case .trending, .popular, .summary: return trendingTTL
         }
     }
 

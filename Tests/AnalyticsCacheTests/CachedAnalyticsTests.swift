@@ -43,6 +43,16 @@ final class InMemoryAnalytics: AnalyticsReading {
         called("trending")
         return TrendingPackages(computedAt: nil, packages: [])
     }
+
+    func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
+        called("popular")
+        return PopularPackages(days: window.days, packages: [])
+    }
+
+    func summary() async throws -> SiteSummary {
+        called("summary")
+        return SiteSummary(totalRuns: 0, distinctUsers: 0, packagesWithRuns: 0)
+    }
 }
 
 @Suite struct CachedAnalyticsTests {

@@ -172,6 +172,38 @@ public struct TrendingPackages: Codable, Sendable, Equatable {
     }
 }
 
+/// Packages by runs in the window, most first (`GET /popular`).
+public struct PopularPackages: Codable, Sendable, Equatable {
+    public var days: Int
+    public var packages: [Entry]
+
+    public struct Entry: Codable, Sendable, Equatable {
+        @CanonicalUUID public var id: UUID
+        public var name: String
+        public var runs: Int
+        /// 1 = most runs; packages with equal runs share a rank.
+        public var rank: Int
+    }
+
+    public init(days: Int, packages: [Entry]) {
+        self.days = days
+        self.packages = packages
+    }
+}
+
+/// Site-wide totals for the home page (`GET /summary`): "Backed by 1.2M community tests".
+public struct SiteSummary: Codable, Sendable, Equatable {
+    public var totalRuns: Int
+    public var distinctUsers: Int
+    public var packagesWithRuns: Int
+
+    public init(totalRuns: Int, distinctUsers: Int, packagesWithRuns: Int) {
+        self.totalRuns = totalRuns
+        self.distinctUsers = distinctUsers
+        self.packagesWithRuns = packagesWithRuns
+    }
+}
+
 public struct FeedbackResult: Codable, Sendable, Equatable {
     @CanonicalUUID public var usageId: UUID
     @Nullable public var rating: Int?

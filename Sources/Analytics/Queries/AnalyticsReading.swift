@@ -13,6 +13,8 @@ public protocol AnalyticsReading: Sendable {
     func authorizeOrganizationAdmin(orgId: UUID, userId: UUID) async throws -> OrganizationRef
     func organizationStats(_ org: OrganizationRef, window: AnalyticsWindow) async throws -> OrganizationStats
     func trending(limit: Int) async throws -> TrendingPackages
+    func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages
+    func summary() async throws -> SiteSummary
 }
 
 extension AnalyticsQueries: AnalyticsReading {}

@@ -110,4 +110,18 @@ public enum AnalyticsSQL {
                request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
                user_rating, was_helpful, user_feedback, comparison_mode, created_at)
         """
+    /// Packages by runs since $1 (first day), at most $2, most first; equal runs share a rank.
+    public static let popular = """
+        SELECT r.package_id, p.name, r.runs, rank() OVER (ORDER BY r.runs DESC)::bigint AS rank
+        FROM (SELECT package_id, sum(runs) AS runs FROM package_daily_stats WHERE day >= $1::date GROUP BY package_id HAVING sum(runs) > 0) r
+        JOIN packages p ON p.id = r.package_id
+        ORDER BY r.runs DESC, p.name ASC LIMIT $2
+        """
+    /// Site-wide totals: all usage rows, the users with any, the packages with any.
+    public static let summary = """
+        SELECT (SELECT count(*) FROM playground_usage) AS total_runs,
+               (SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM playground_usage x WHERE x.user_id = u.id)) AS distinct_users,
+               (SELECT count(*) FROM (SELECT package_id FROM package_daily_stats GROUP BY package_id HAVING sum(runs) > 0) p)
+                 AS packages_with_runs
+        """
 }

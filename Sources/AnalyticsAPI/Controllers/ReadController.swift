@@ -3,7 +3,8 @@ import AnalyticsCache
 import Foundation
 import Hummingbird
 
-/// GET package (public), user/me (authenticated), organization (owner/admin), trending (public).
+/// GET package (public), user/me (authenticated), organization (owner/admin), trending, popular
+/// and summary (public).
 struct ReadController<Context: RequestContext> {
     let reader: CachedAnalytics
     let authenticator: Authenticator
@@ -13,6 +14,8 @@ struct ReadController<Context: RequestContext> {
         router.get("user/me", use: me)
         router.get("organization/:orgId", use: organization)
         router.get("trending", use: trending)
+        router.get("popular", use: popular)
+        router.get("summary", use: summary)
     }
 
     @Sendable func package(_ request: Request, context: Context) async throws -> Response {
@@ -45,6 +48,18 @@ struct ReadController<Context: RequestContext> {
         }
         let cached = try await reader.trending(limit: limit)
         return Responses.cached(cached, request: request, visibility: .publicData)
+    }
+
+    @Sendable func popular(_ request: Request, context: Context) async throws -> Response {
+        let days = try request.days()
+        guard let limit = Self.parseLimit(request.uri.queryParameters.get("limit")) else {
+            throw APIError.badRequest("limit must be an integer from 1 to 100", code: "invalid_limit")
+        }
+        return Responses.cached(try await reader.popular(days: days, limit: limit), request: request, visibility: .publicData)
+    }
+
+    @Sendable func summary(_ request: Request, context: Context) async throws -> Response {
+        Responses.cached(try await reader.summary(), request: request, visibility: .publicData)
     }
 
     static func parseLimit(_ raw: String?) -> Int? {

@@ -30,4 +30,12 @@ struct DeadlineBoundReading: AnalyticsReading {
     func trending(limit: Int) async throws -> TrendingPackages {
         try await deadline.run { [source] in try await source.trending(limit: limit) }
     }
+
+    func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
+        try await deadline.run { [source] in try await source.popular(window: window, limit: limit) }
+    }
+
+    func summary() async throws -> SiteSummary {
+        try await deadline.run { [source] in try await source.summary() }
+    }
 }

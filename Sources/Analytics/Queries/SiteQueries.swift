@@ -1,0 +1,22 @@
+import Foundation
+import Postgres
+
+/// Site-wide answers: the popular packages of a window and the totals of the home page.
+extension AnalyticsQueries {
+    public func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
+        let rows = try await run(AnalyticsSQL.popular, [window.startDate, limit])
+        return PopularPackages(
+            days: window.days,
+            packages: try rows.map { row in
+                PopularPackages.Entry(
+                    id: try row.decode("package_id"), name: try row.decode("name"), runs: try row.decode("runs"), rank: try row.decode("rank"))
+            })
+    }
+
+    public func summary() async throws -> SiteSummary {
+        let row = try await run(AnalyticsSQL.summary, []).first!
+        return SiteSummary(
+            totalRuns: try row.decode("total_runs"), distinctUsers: try row.decode("distinct_users"),
+            packagesWithRuns: try row.decode("packages_with_runs"))
+    }
+}
