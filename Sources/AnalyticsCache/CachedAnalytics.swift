@@ -77,10 +77,11 @@ public struct CachedAnalytics: Sendable {
         }
     }
 
-    /// Packages by runs in the window (key: entity `d<days>`, days = limit).
+    /// Packages by runs in the window (key: entity `d<days>`, days = limit; 0 = all packages,
+    /// the ranking behind `popularityRank`).
     public func popular(days: Int, limit: Int) async throws -> CachedResponse {
         try await cache.read(CacheKey(endpoint: .popular, entity: "d\(days)", days: limit)) { [source] in
-            try ResponseEncoding.encode(try await source.popular(window: AnalyticsWindow(days: days), limit: limit))
+            try ResponseEncoding.encode(try await source.popular(window: AnalyticsWindow(days: days), limit: limit > 0 ? limit : Int(Int32.max)))
         }
     }
 
@@ -92,7 +93,18 @@ public struct CachedAnalytics: Sendable {
 
     static func packageKey(_ id: UUID, days: Int) -> CacheKey { CacheKey(endpoint: .package, entityId: id, days: days) }
 
+    /// The package's figures with its rank in the site-wide ranking of the window (a cached
+    /// answer of its own: one ranking per window serves every package's computation).
     private func packageAnswer(_ package: PackageRef, days: Int) -> @Sendable () async throws -> [UInt8] {
-        { [source] in try ResponseEncoding.encode(try await source.packageStats(package, window: AnalyticsWindow(days: days))) }
+        { [source, self] in
+            var stats = try await source.packageStats(package, window: AnalyticsWindow(days: days))
+            if stats.totalRuns > 0 {
+                let ranking = try JSONDecoder().decode(PopularPackages.self, from: Data(try await self.popular(days: days, limit: 0).entry.body))
+                // 1 + the packages with more runs: the package's own runs are fresh, the others' from
+                // the ranking's snapshot (a package newer than the snapshot gets a rank too).
+                stats.popularityRank = 1 + ranking.packages.filter { $0.id != package.id && $0.runs > stats.totalRuns }.count
+            }
+            return try ResponseEncoding.encode(stats)
+        }
     }
 }

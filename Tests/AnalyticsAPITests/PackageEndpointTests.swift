@@ -171,7 +171,9 @@ struct PackageEndpointTests {
             let response = try await client.get("/api/v1/analytics/package/\(package.id)")
             #expect(response.status == .ok)
             let object = response.object
-            for key in ["successRate", "avgDuration", "avgTokens", "avgRating", "weekOverWeek", "avgCost", "helpfulRate", "bestModel"] {
+            for key in [
+                "successRate", "avgDuration", "avgTokens", "avgRating", "weekOverWeek", "avgCost", "helpfulRate", "bestModel", "popularityRank",
+            ] {
                 #expect(object[key] is NSNull, "\(key) must be null")
             }
             let stats = try response.json(PackageStats.self)

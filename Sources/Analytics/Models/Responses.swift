@@ -24,6 +24,10 @@ public struct PackageStats: Codable, Sendable, Equatable {
     @Nullable public var helpfulRate: Double?
     /// The model the package runs best on (the badge's rule), with its figures; null without runs.
     @Nullable public var bestModel: BestModel?
+    /// Rank by runs in the window among all packages (1 = most, equal runs share a rank): one
+    /// more than the packages with more runs in the site-wide ranking (refreshed every
+    /// `CACHE_TTL_TRENDING_S`); null without runs.
+    @Nullable public var popularityRank: Int?
 
     public struct BestModel: Codable, Sendable, Equatable {
         public var model: String

@@ -87,7 +87,8 @@ extension AnalyticsQueries {
             weekOverWeek: try trend.first.map(Self.weekOverWeek),
             avgCost: Rounding.averageTwoDecimals(creditsSum, runs),
             helpfulRate: Rounding.percentage(helpfulYes, of: helpfulAnswered),
-            bestModel: best)
+            bestModel: best,
+            popularityRank: nil)
     }
 
     static func weekOverWeek(_ row: PostgresRow) throws -> WeekOverWeek {
