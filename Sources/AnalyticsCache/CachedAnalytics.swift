@@ -13,6 +13,32 @@ public struct CachedAnalytics: Sendable {
     /// Name or UUID → package (names are unique; a package is never renamed here).
     private let packages = TTLCache<String, PackageRef>(ttl: .seconds(300), capacity: 50_000)
     private let organizations: TTLCache<String, OrganizationRef>
+    /// Decoded site-wide rankings by their entry's ETag: a package computation does not decode
+    /// the same ranking again (the worker refreshes thousands of packages per cycle).
+    private let rankings = TTLCache<String, Ranking>(ttl: .seconds(600), capacity: 64)
+
+    /// Runs per package of one ranking, and all runs sorted, for "how many have more".
+    struct Ranking: Sendable {
+        let runs: [UUID: Int]
+        let descending: [Int]
+
+        init(_ popular: PopularPackages) {
+            runs = Dictionary(popular.packages.map { ($0.id, $0.runs) }, uniquingKeysWith: max)
+            descending = popular.packages.map(\.runs).sorted(by: >)
+        }
+
+        /// 1 + the other packages with more runs than `runs`.
+        func rank(of package: UUID, runs mine: Int) -> Int {
+            var low = 0
+            var high = descending.count
+            while low < high {
+                let middle = (low + high) / 2
+                if descending[middle] > mine { low = middle + 1 } else { high = middle }
+            }
+            let itself = (runs[package] ?? 0) > mine ? 1 : 0
+            return 1 + low - itself
+        }
+    }
 
     public init(source: any AnalyticsReading, cache: ResponseCache, hotReads: HotReadRecorder? = nil, authCacheSeconds: Int = 30) {
         self.source = source
@@ -91,6 +117,14 @@ public struct CachedAnalytics: Sendable {
         }
     }
 
+    func ranking(days: Int) async throws -> Ranking {
+        let entry = try await popular(days: days, limit: 0).entry
+        if let known = rankings[entry.etag] { return known }
+        let ranking = Ranking(try JSONDecoder().decode(PopularPackages.self, from: Data(entry.body)))
+        rankings[entry.etag] = ranking
+        return ranking
+    }
+
     static func packageKey(_ id: UUID, days: Int) -> CacheKey { CacheKey(endpoint: .package, entityId: id, days: days) }
 
     /// The package's figures with its rank in the site-wide ranking of the window (a cached
@@ -99,10 +133,9 @@ public struct CachedAnalytics: Sendable {
         { [source, self] in
             var stats = try await source.packageStats(package, window: AnalyticsWindow(days: days))
             if stats.totalRuns > 0 {
-                let ranking = try JSONDecoder().decode(PopularPackages.self, from: Data(try await self.popular(days: days, limit: 0).entry.body))
                 // 1 + the packages with more runs: the package's own runs are fresh, the others' from
                 // the ranking's snapshot (a package newer than the snapshot gets a rank too).
-                stats.popularityRank = 1 + ranking.packages.filter { $0.id != package.id && $0.runs > stats.totalRuns }.count
+                stats.popularityRank = try await self.ranking(days: days).rank(of: package.id, runs: stats.totalRuns)
             }
             return try ResponseEncoding.encode(stats)
         }

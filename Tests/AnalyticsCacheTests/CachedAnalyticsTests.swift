@@ -1,9 +1,10 @@
 import Analytics
-import AnalyticsCache
 import Foundation
 import Logging
 import Synchronization
 import Testing
+
+@testable import AnalyticsCache
 
 /// An in-memory `AnalyticsReading` that counts its calls: what the cache decorator wraps in
 /// these unit tests (in production it wraps the Postgres queries).
@@ -85,5 +86,24 @@ final class InMemoryAnalytics: AnalyticsReading {
         await #expect(throws: AnalyticsError.organizationForbidden) {
             try await analytics.organization(source.org.id, caller: UUID(), days: 30)
         }
+    }
+}
+
+@Suite("Popularity rank from a ranking snapshot")
+struct RankingTests {
+    @Test func oneMoreThanTheOtherPackagesWithMoreRuns() throws {
+        let ids = (0..<4).map { _ in UUID() }
+        let popular = PopularPackages(
+            days: 30,
+            packages: zip(ids, [10, 8, 8, 5]).enumerated().map { index, pair in
+                PopularPackages.Entry(id: pair.0, name: "p\(index)", runs: pair.1, rank: [1, 2, 2, 4][index])
+            })
+        let ranking = CachedAnalytics.Ranking(popular)
+        #expect(ranking.rank(of: ids[0], runs: 10) == 1)
+        #expect(ranking.rank(of: ids[1], runs: 8) == 2)  // ties share a rank
+        #expect(ranking.rank(of: ids[3], runs: 5) == 4)
+        #expect(ranking.rank(of: UUID(), runs: 9) == 2)  // newer than the snapshot
+        #expect(ranking.rank(of: ids[3], runs: 12) == 1)  // grew since
+        #expect(ranking.rank(of: ids[0], runs: 7) == 3)  // shrank: its own old runs do not count
     }
 }

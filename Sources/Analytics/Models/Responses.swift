@@ -187,6 +187,13 @@ public struct PopularPackages: Codable, Sendable, Equatable {
         public var runs: Int
         /// 1 = most runs; packages with equal runs share a rank.
         public var rank: Int
+
+        public init(id: UUID, name: String, runs: Int, rank: Int) {
+            self.id = id
+            self.name = name
+            self.runs = runs
+            self.rank = rank
+        }
     }
 
     public init(days: Int, packages: [Entry]) {
