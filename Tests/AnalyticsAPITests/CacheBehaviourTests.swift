@@ -34,6 +34,14 @@ struct CacheBehaviourTests {
             let package = try await f.package("thundering-herd")
             let user = try await f.user("herd")
             try await f.usage((0..<20).map { _ in Fixture.Usage(user: user, package: package.id) })
+            // The site-wide ranking behind `popularityRank` is an answer of its own: computed
+            // once beforehand (through another package), it is not counted below.
+            let warm = try await f.package("thundering-herd-warm")
+            try await f.usage([Fixture.Usage(user: user, package: warm.id)])
+            try await withFreshApp(replicaA) { client, _ in
+                let warmed = try await client.get("/api/v1/analytics/package/\(warm.id)?days=11")
+                #expect(warmed.status == .ok)
+            }
             let (beforeA, beforeB) = (replicaA.cache.computationCount, replicaB.cache.computationCount)
             let statuses = try await withThrowingTaskGroup(of: [String].self) { group in
                 for replica in [replicaA, replicaB] {
