@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -87,13 +88,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Server-rendered pages: mustache templates and their view models.
+        .target(
+            name: "AnalyticsPages",
+            dependencies: ["Analytics", .product(name: "Mustache", package: "swift-mustache")],
+            resources: [.copy("Templates")],
+            swiftSettings: swiftSettings
+        ),
         // SVG / shields.io badges: pure rendering, no I/O.
         .target(name: "Badges", swiftSettings: swiftSettings),
         // HTTP: routes, auth, error mapping.
         .target(
             name: "AnalyticsAPI",
             dependencies: [
-                "Analytics", "AnalyticsCache", "AnalyticsRuntime", "Badges", "Postgres", "Redis", "Settings",
+                "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Badges", "Postgres", "Redis", "Settings",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -178,7 +186,7 @@ let package = Package(
         .testTarget(
             name: "AnalyticsAPITests",
             dependencies: [
-                "AnalyticsAPI", "Analytics", "TestSupport",
+                "AnalyticsAPI", "Analytics", "AnalyticsPages", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

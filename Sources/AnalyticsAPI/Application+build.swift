@@ -1,5 +1,6 @@
 import Analytics
 import AnalyticsCache
+import AnalyticsPages
 import AnalyticsRuntime
 import Foundation
 import HTTPTypes
@@ -55,6 +56,11 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")
     ReadController(reader: reader, authenticator: authenticator).register(on: api)
+    if let renderer = try? PageRenderer() {
+        PagesController(reader: reader, renderer: renderer).register(on: router)
+    } else {
+        dependencies.logger.error("page templates missing from the bundle: pages are not served")
+    }
     BadgeController(reader: reader).register(on: api)
     WriteController(
         queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
