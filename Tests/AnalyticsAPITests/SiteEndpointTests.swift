@@ -11,10 +11,13 @@ import Testing
 @Suite("GET /popular and /summary", .serialized)
 struct SiteEndpointTests {
     /// Site-wide answers live for their TTL: drop the ones an earlier run may have left.
+    /// (A client of its own: the shared one's connections may predate a Redis restart of the fault tests.)
     static func forgetSiteAnswers(_ deps: AppDependencies) async throws {
+        let redis = try TestEnvironment.redis()
+        defer { redis.shutdown() }
         for pattern in ["popular", "summary"] {
-            let keys = try await deps.redis.command("KEYS", RedisKeyspace.prefix + pattern + ":*").array?.compactMap(\.string) ?? []
-            if !keys.isEmpty { try await deps.redis.command(["DEL"] + keys) }
+            let keys = try await redis.command("KEYS", RedisKeyspace.prefix + pattern + ":*").array?.compactMap(\.string) ?? []
+            if !keys.isEmpty { try await redis.command(["DEL"] + keys) }
         }
     }
 
