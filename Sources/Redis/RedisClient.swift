@@ -22,22 +22,33 @@ public final class RedisClient: Sendable {
     @discardableResult
     public func command(_ arguments: [String]) async throws -> RedisReply {
         let bytes = arguments.map { Array($0.utf8) }
-        return try await pool.withConnection { try $0.command(bytes) }
+        return try await run { try $0.command(bytes) }
     }
 
     @discardableResult
     public func command(bytes arguments: [[UInt8]]) async throws -> RedisReply {
-        try await pool.withConnection { try $0.command(arguments) }
+        try await run { try $0.command(arguments) }
     }
 
     /// Several commands in one round trip; error replies are returned in place.
     public func pipeline(_ commands: [[String]]) async throws -> [RedisReply] {
         let bytes = commands.map { $0.map { Array($0.utf8) } }
-        return try await pool.withConnection { try $0.pipeline(bytes) }
+        return try await run { try $0.pipeline(bytes) }
     }
 
     public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RedisReply] {
-        try await pool.withConnection { try $0.pipeline(commands) }
+        try await run { try $0.pipeline(commands) }
+    }
+
+    /// A call on a pooled connection. After a connection-level failure the idle connections are
+    /// dropped too: a Redis restart broke them all, and each would otherwise fail one more call.
+    private func run<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.withConnection(body)
+        } catch RedisError.connection(let message) {
+            pool.drainIdle()
+            throw RedisError.connection(message)
+        }
     }
 
     public func shutdown() { pool.shutdown() }

@@ -72,4 +72,19 @@ struct RedisClientTests {
         _ = try? await redis.command("PING")
         #expect(try await redis.command("PING") == .status("PONG"))
     }
+
+    @Test func oneBrokenConnectionDropsTheOtherIdleOnesOfARestart() async throws {
+        let redis = try TestEnvironment.redis()  // four connections
+        defer { redis.shutdown() }
+        // Four connections open at once (each blocked for 100 ms), then idle in the pool.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<4 { group.addTask { try await redis.command("BLPOP", "no-such-list-\(index)", "0.1") } }
+            try await group.waitForAll()
+        }
+        #expect(redis.pool.stats.idle == 4)
+        try TestEnvironment.svc("redis", "restart")
+        // At most the first call fails on a dead connection; the next ones use new connections.
+        _ = try? await redis.command("PING")
+        for _ in 0..<3 { #expect(try await redis.command("PING") == .status("PONG")) }
+    }
 }
