@@ -162,6 +162,7 @@ let package = Package(
         ),
 
         .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: swiftSettings),
+        .testTarget(name: "AnalyticsPagesTests", dependencies: ["AnalyticsPages", "Analytics"], swiftSettings: swiftSettings),
         .testTarget(name: "ConnectionPoolTests", dependencies: ["ConnectionPool", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),

@@ -56,15 +56,19 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics")
     ReadController(reader: reader, authenticator: authenticator).register(on: api)
+    let feedback = FeedbackWriter(queries: dependencies.queries, cache: dependencies.cache, deadline: deadline)
     if let renderer = try? PageRenderer() {
-        PagesController(reader: reader, renderer: renderer).register(on: router)
+        PagesController(
+            reader: reader, queries: dependencies.queries, renderer: renderer, session: PageSession(authenticator: authenticator),
+            feedback: feedback, maxBodyBytes: config.maxBodyBytes
+        ).register(on: router)
     } else {
         dependencies.logger.error("page templates missing from the bundle: pages are not served")
     }
     BadgeController(reader: reader).register(on: api)
     WriteController(
-        queries: dependencies.queries, cache: dependencies.cache, authenticator: authenticator, ingestToken: config.ingestToken,
-        maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes, deadline: deadline
+        queries: dependencies.queries, cache: dependencies.cache, feedback: feedback, authenticator: authenticator,
+        ingestToken: config.ingestToken, maxBodyBytes: config.maxBodyBytes, maxIngestBodyBytes: config.maxIngestBodyBytes, deadline: deadline
     ).register(on: api)
     routes.load(router.routes.map { ($0.path.description, $0.method) })
     return router

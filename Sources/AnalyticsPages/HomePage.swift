@@ -4,7 +4,7 @@ import Analytics
 public struct HomePage: Sendable {
     let title = "Home"
     let totalRunsText: String
-    let distinctUsersText: String
+    let uniqueUsersText: String
     let packagesWithRunsText: String
     let trending: [Trend]
     let popular: [Popular]
@@ -30,7 +30,7 @@ public struct HomePage: Sendable {
 
     public init(summary: SiteSummary, trending: TrendingPackages, popular: PopularPackages) {
         totalRunsText = PageFormat.grouped(summary.totalRuns)
-        distinctUsersText = PageFormat.grouped(summary.distinctUsers)
+        uniqueUsersText = PageFormat.grouped(summary.uniqueUsers)
         packagesWithRunsText = PageFormat.grouped(summary.packagesWithRuns)
         self.trending = trending.packages.map { entry in
             let change: String

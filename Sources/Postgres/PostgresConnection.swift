@@ -1,6 +1,7 @@
 import CLibPQ
 import ConnectionPool
 import Foundation
+import Synchronization
 
 /// How to reach Postgres. `url` is a libpq connection URI; it is handed to libpq as a
 /// keyword value (`dbname` with `expand_dbname`), never pasted into a conninfo string.
@@ -94,6 +95,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     @discardableResult
     public func query(_ sql: String, _ parameters: [any PostgresEncodable] = [], prepare: Bool = false) throws -> PostgresRows {
         guard let conn else { throw PostgresError.connection("connection closed") }
+        PostgresStatistics.statements.add(1, ordering: .relaxed)
         let texts = parameters.map(\.postgresText)
         if prepare, prepared[sql] == nil {
             let name = "s\(prepared.count)"
@@ -113,6 +115,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     /// Runs statements that take no parameters (several may be separated by semicolons).
     public func execute(_ sql: String) throws {
         guard let conn else { throw PostgresError.connection("connection closed") }
+        PostgresStatistics.statements.add(1, ordering: .relaxed)
         var result = PQexec(conn, sql)
         // PQexec returns only the last result; errors stop the batch.
         _ = try consume(result)
@@ -143,6 +146,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     @discardableResult
     public func copyIn(_ sql: String, chunks: (_ emit: (String) throws -> Void) throws -> Void) throws -> Int {
         guard let conn else { throw PostgresError.connection("connection closed") }
+        PostgresStatistics.statements.add(1, ordering: .relaxed)
         let start = PQexec(conn, sql)
         guard PQresultStatus(start) == PGRES_COPY_IN else {
             _ = try consume(start)
@@ -245,4 +249,11 @@ func withOptionalCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<Unsafe
     let duplicated = strings.map { $0.map { UnsafePointer(strdup($0)) } ?? nil }
     defer { for pointer in duplicated { free(UnsafeMutablePointer(mutating: pointer)) } }
     return duplicated.withUnsafeBufferPointer { body($0.baseAddress) }
+}
+
+/// Counts of this process's Postgres traffic (for tests that bound how many statements a
+/// request costs, and for capacity figures).
+public enum PostgresStatistics {
+    /// Statements sent by every connection of the process (`query`, `execute`, `copyIn`).
+    public static let statements = Atomic<Int>(0)
 }

@@ -26,7 +26,7 @@ struct PageTests {
             // The figures are the JSON API's.
             let summary = try await client.get("/api/v1/analytics/summary").json(SiteSummary.self)
             for (key, value) in [
-                ("totalRuns", summary.totalRuns), ("distinctUsers", summary.distinctUsers), ("packagesWithRuns", summary.packagesWithRuns),
+                ("totalRuns", summary.totalRuns), ("uniqueUsers", summary.uniqueUsers), ("packagesWithRuns", summary.packagesWithRuns),
             ] {
                 #expect(html.contains(#"data-figure="\#(key)">\#(PageFormat.grouped(value))<"#), "\(key)")
             }

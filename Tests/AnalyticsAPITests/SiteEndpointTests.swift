@@ -26,16 +26,19 @@ struct SiteEndpointTests {
             try await Self.forgetSiteAnswers(deps)
             let f = Fixture(postgres: deps.postgres)
             let user = try await f.user("popular")
+            let (other, third) = (try await f.user("popular-2"), try await f.user("popular-3"))
             let (top, second, old) = (try await f.package("popular-top"), try await f.package("popular-second"), try await f.package("popular-old"))
-            func rows(_ package: UUID, _ count: Int, daysAgo: Int) -> [Fixture.Usage] {
-                (0..<count).map { _ in
-                    var row = Fixture.Usage(user: user, package: package)
+            func rows(_ package: UUID, _ count: Int, daysAgo: Int, users: [UUID]) -> [Fixture.Usage] {
+                (0..<count).map { index in
+                    var row = Fixture.Usage(user: users[index % users.count], package: package)
                     row.daysAgo = daysAgo
                     return row
                 }
             }
             // More runs than any other test inserts for one package; `old`'s are outside a 7-day window.
-            try await f.usage(rows(top.id, 3000, daysAgo: 1) + rows(second.id, 2500, daysAgo: 2) + rows(old.id, 2800, daysAgo: 20))
+            try await f.usage(
+                rows(top.id, 3000, daysAgo: 1, users: [user]) + rows(second.id, 2500, daysAgo: 2, users: [user, other, third])
+                    + rows(old.id, 2800, daysAgo: 20, users: [user, other]))
             let week = try await client.get("/api/v1/analytics/popular?days=7&limit=100")
             #expect(week.status == .ok)
             #expect(week.headers[.cacheControl]?.hasPrefix("public") == true)
@@ -44,6 +47,7 @@ struct SiteEndpointTests {
             let ours = popular.packages.filter { [top.id, second.id, old.id].contains($0.id) }
             #expect(ours.map(\.name) == [top.name, second.name])
             #expect(ours.map(\.runs) == [3000, 2500])
+            #expect(ours.map(\.uniqueUsers) == [1, 3])
             // Its rank: one more than the packages with more runs (other tests' packages may have more).
             #expect(ours.first?.rank == 1 + popular.packages.filter { $0.runs > 3000 }.count)
             // Ranks follow the runs: non-increasing runs, ranks from 1, equal runs share one.
@@ -64,7 +68,9 @@ struct SiteEndpointTests {
                 #expect(stats.popularityRank.map(String.init) == expected, "\(package.name)")
             }
             let month = try await client.get("/api/v1/analytics/popular?days=30&limit=100").json(PopularPackages.self)
-            #expect(month.packages.filter { [top.id, second.id, old.id].contains($0.id) }.map(\.name) == [top.name, old.name, second.name])
+            let ourMonth = month.packages.filter { [top.id, second.id, old.id].contains($0.id) }
+            #expect(ourMonth.map(\.name) == [top.name, old.name, second.name])
+            #expect(ourMonth.map(\.uniqueUsers) == [1, 2, 3])
 
             for bad in ["?limit=0", "?limit=101", "?limit=x", "?days=0", "?days=366"] {
                 let response = try await client.get("/api/v1/analytics/popular\(bad)")
@@ -87,7 +93,9 @@ struct SiteEndpointTests {
             let response = try await client.get("/api/v1/analytics/summary")
             #expect(response.status == .ok)
             let summary = try response.json(SiteSummary.self)
-            #expect([summary.totalRuns, summary.distinctUsers, summary.packagesWithRuns] == expected)
+            #expect([summary.totalRuns, summary.uniqueUsers, summary.packagesWithRuns] == expected)
+            let computed = try #require(ISO8601DateFormatter().date(from: summary.computedAt))
+            #expect(abs(computed.timeIntervalSinceNow) < 600 && summary.computedAt.hasSuffix("Z"))
             // Cached: a later read is a HIT (after the fault tests, the shared Redis pool may first
             // have to replace a connection Redis closed, which the cache answers as BYPASS).
             try await TestEnvironment.eventually("the summary is served from the cache", timeout: .seconds(5)) {

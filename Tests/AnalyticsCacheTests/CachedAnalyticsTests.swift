@@ -52,7 +52,7 @@ final class InMemoryAnalytics: AnalyticsReading {
 
     func summary() async throws -> SiteSummary {
         called("summary")
-        return SiteSummary(totalRuns: 0, distinctUsers: 0, packagesWithRuns: 0)
+        return SiteSummary(totalRuns: 0, uniqueUsers: 0, packagesWithRuns: 0, computedAt: "2026-11-30T00:00:00Z")
     }
 }
 

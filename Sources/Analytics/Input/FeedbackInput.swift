@@ -28,9 +28,7 @@ public struct FeedbackInput: Sendable, Equatable {
         var input = FeedbackInput(usageId: usageId)
         switch object["rating"] {
         case nil, .null?: break
-        case .int(let rating)?:
-            guard (1...5).contains(rating) else { throw .invalid(field: "rating", reason: "must be an integer from 1 to 5") }
-            input.rating = rating
+        case .int(let rating)?: input.rating = rating
         default: throw .malformed("rating must be an integer")
         }
         switch object["wasHelpful"] {
@@ -40,19 +38,27 @@ public struct FeedbackInput: Sendable, Equatable {
         }
         switch object["feedback"] {
         case nil, .null?: break
-        case .string(let text)?:
-            guard !text.unicodeScalars.contains("\u{0}") else { throw .invalid(field: "feedback", reason: "must not contain NUL characters") }
-            // Characters as Postgres counts them: code points, not grapheme clusters.
-            guard text.unicodeScalars.count <= maxFeedbackLength else {
-                throw .invalid(field: "feedback", reason: "must be at most \(maxFeedbackLength) characters")
-            }
-            input.feedback = text
+        case .string(let text)?: input.feedback = text
         default: throw .malformed("feedback must be a string")
         }
-        guard input.rating != nil || input.wasHelpful != nil || input.feedback != nil else {
+        try input.validate()
+        return input
+    }
+
+    /// The value rules, for input of any form (the JSON body, the feedback widget's form):
+    /// rating 1…5, feedback at most 2000 characters without NUL, at least one of the three.
+    public func validate() throws(Problem) {
+        if let rating, !(1...5).contains(rating) { throw .invalid(field: "rating", reason: "must be an integer from 1 to 5") }
+        if let feedback {
+            guard !feedback.unicodeScalars.contains("\u{0}") else { throw .invalid(field: "feedback", reason: "must not contain NUL characters") }
+            // Characters as Postgres counts them: code points, not grapheme clusters.
+            guard feedback.unicodeScalars.count <= Self.maxFeedbackLength else {
+                throw .invalid(field: "feedback", reason: "must be at most \(Self.maxFeedbackLength) characters")
+            }
+        }
+        guard rating != nil || wasHelpful != nil || feedback != nil else {
             throw .invalid(field: "rating", reason: "give at least one of rating, wasHelpful, feedback")
         }
-        return input
     }
 
     public init(usageId: UUID, rating: Int? = nil, wasHelpful: Bool? = nil, feedback: String? = nil) {

@@ -185,13 +185,16 @@ public struct PopularPackages: Codable, Sendable, Equatable {
         @CanonicalUUID public var id: UUID
         public var name: String
         public var runs: Int
-        /// 1 = most runs; packages with equal runs share a rank.
+        /// Distinct users with runs of the package in the window.
+        public var uniqueUsers: Int
+        /// 1 = most runs; packages with equal runs share a rank (an extra key of ours).
         public var rank: Int
 
-        public init(id: UUID, name: String, runs: Int, rank: Int) {
+        public init(id: UUID, name: String, runs: Int, uniqueUsers: Int, rank: Int) {
             self.id = id
             self.name = name
             self.runs = runs
+            self.uniqueUsers = uniqueUsers
             self.rank = rank
         }
     }
@@ -205,13 +208,17 @@ public struct PopularPackages: Codable, Sendable, Equatable {
 /// Site-wide totals for the home page (`GET /summary`): "Backed by 1.2M community tests".
 public struct SiteSummary: Codable, Sendable, Equatable {
     public var totalRuns: Int
-    public var distinctUsers: Int
+    /// Users with any run.
+    public var uniqueUsers: Int
     public var packagesWithRuns: Int
+    /// When these totals were computed (ISO-8601 UTC, `…Z`).
+    public var computedAt: String
 
-    public init(totalRuns: Int, distinctUsers: Int, packagesWithRuns: Int) {
+    public init(totalRuns: Int, uniqueUsers: Int, packagesWithRuns: Int, computedAt: String) {
         self.totalRuns = totalRuns
-        self.distinctUsers = distinctUsers
+        self.uniqueUsers = uniqueUsers
         self.packagesWithRuns = packagesWithRuns
+        self.computedAt = computedAt
     }
 }
 

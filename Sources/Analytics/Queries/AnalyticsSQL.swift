@@ -112,15 +112,24 @@ public enum AnalyticsSQL {
         """
     /// Packages by runs since $1 (first day), at most $2, most first; equal runs share a rank.
     public static let popular = """
-        SELECT r.package_id, p.name, r.runs, rank() OVER (ORDER BY r.runs DESC)::bigint AS rank
-        FROM (SELECT package_id, sum(runs) AS runs FROM package_daily_stats WHERE day >= $1::date GROUP BY package_id HAVING sum(runs) > 0) r
-        JOIN packages p ON p.id = r.package_id
-        ORDER BY r.runs DESC, p.name ASC LIMIT $2
+        WITH r AS (SELECT package_id, sum(runs) AS runs FROM package_daily_stats WHERE day >= $1::date GROUP BY package_id HAVING sum(runs) > 0),
+        top AS (SELECT r.package_id, p.name, r.runs, rank() OVER (ORDER BY r.runs DESC)::bigint AS rank
+                FROM r JOIN packages p ON p.id = r.package_id ORDER BY r.runs DESC, p.name ASC LIMIT $2)
+        SELECT top.package_id, top.name, top.runs, top.rank,
+               (SELECT coalesce(sum(c.users), 0) FROM package_last_day_counts c WHERE c.package_id = top.package_id AND c.day >= $1::date)::bigint
+                 AS unique_users
+        FROM top ORDER BY top.runs DESC, top.name ASC
+        """
+    /// One usage row of its owner ($1 usage id, $2 owner): the feedback widget.
+    public static let usageRow = """
+        SELECT u.id, p.name AS package_name, u.package_version, u.model, u.created_at, u.user_rating, u.was_helpful, u.user_feedback
+        FROM playground_usage u LEFT JOIN packages p ON p.id = u.package_id
+        WHERE u.id = $1 AND u.user_id = $2
         """
     /// Site-wide totals: all usage rows, the users with any, the packages with any.
     public static let summary = """
         SELECT (SELECT count(*) FROM playground_usage) AS total_runs,
-               (SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM playground_usage x WHERE x.user_id = u.id)) AS distinct_users,
+               (SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM playground_usage x WHERE x.user_id = u.id)) AS unique_users,
                (SELECT count(*) FROM (SELECT package_id FROM package_daily_stats GROUP BY package_id HAVING sum(runs) > 0) p)
                  AS packages_with_runs
         """

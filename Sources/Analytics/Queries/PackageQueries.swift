@@ -85,7 +85,7 @@ extension AnalyticsQueries {
                 return PackageStats.PackageDay(date: date, runs: dayRuns, unique_users: dayUsers)
             },
             weekOverWeek: try trend.first.map(Self.weekOverWeek),
-            avgCost: Rounding.averageTwoDecimals(creditsSum, runs),
+            avgCost: Rounding.averageOneDecimal(creditsSum, runs),
             helpfulRate: Rounding.percentage(helpfulYes, of: helpfulAnswered),
             bestModel: best,
             popularityRank: nil)

@@ -9,14 +9,15 @@ extension AnalyticsQueries {
             days: window.days,
             packages: try rows.map { row in
                 PopularPackages.Entry(
-                    id: try row.decode("package_id"), name: try row.decode("name"), runs: try row.decode("runs"), rank: try row.decode("rank"))
+                    id: try row.decode("package_id"), name: try row.decode("name"), runs: try row.decode("runs"),
+                    uniqueUsers: try row.decode("unique_users"), rank: try row.decode("rank"))
             })
     }
 
     public func summary() async throws -> SiteSummary {
         let row = try await run(AnalyticsSQL.summary, []).first!
         return SiteSummary(
-            totalRuns: try row.decode("total_runs"), distinctUsers: try row.decode("distinct_users"),
-            packagesWithRuns: try row.decode("packages_with_runs"))
+            totalRuns: try row.decode("total_runs"), uniqueUsers: try row.decode("unique_users"),
+            packagesWithRuns: try row.decode("packages_with_runs"), computedAt: Timestamp.iso8601(Date()))
     }
 }

@@ -12,12 +12,6 @@ public enum Rounding {
         return Double(divideRoundingHalfAway(numerator * 10, denominator)) / 10
     }
 
-    /// `numerator / denominator` rounded half away from zero to two decimals; nil when the denominator is 0.
-    public static func averageTwoDecimals(_ numerator: Int, _ denominator: Int) -> Double? {
-        guard denominator != 0 else { return nil }
-        return Double(divideRoundingHalfAway(numerator * 100, denominator)) / 100
-    }
-
     /// `part / whole × 100` as a percentage with one decimal; nil when `whole` is 0.
     public static func percentage(_ part: Int, of whole: Int) -> Double? {
         guard whole != 0 else { return nil }

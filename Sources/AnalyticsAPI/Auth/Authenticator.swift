@@ -49,20 +49,31 @@ public final class Authenticator: Sendable {
 
     /// The authenticated user's id, or a 401 `APIError`.
     public func userId(from request: Request) async throws -> UUID {
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized("missing bearer token") }
-        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized("missing bearer token") }
-        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-        let id: UUID
+        guard let token = Self.bearerToken(request) else { throw APIError.unauthorized("missing bearer token") }
+        return try await session(token: token).userId
+    }
+
+    /// The token of `Authorization: Bearer …`, if the request has one.
+    static func bearerToken(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The user a token names and until when it is valid, or a 401 `APIError`: the token is
+    /// verified (signature, algorithm, claims) and its user must exist and not be deleted.
+    func session(token: String) async throws -> VerifiedToken {
+        let session: VerifiedToken
         if let known = verified[token], known.expires > Date() {
-            id = known.userId
+            session = known
         } else {
             let claims = try await verify(token)
             guard let text = claims.user_id ?? claims.sub?.value, let userId = UUID(uuidString: text) else {
                 throw APIError.unauthorized("token names no user")
             }
-            id = userId
-            verified[token] = VerifiedToken(userId: id, expires: claims.exp.value)
+            session = VerifiedToken(userId: userId, expires: claims.exp.value)
+            verified[token] = session
         }
+        let id = session.userId
         let active: Bool
         if let cached = activeUsers[id] {
             active = cached
@@ -73,7 +84,7 @@ public final class Authenticator: Sendable {
             if active { activeUsers[id] = active }
         }
         guard active else { throw APIError.unauthorized("unknown or deleted user") }
-        return id
+        return session
     }
 
     private func verify(_ token: String) async throws -> AccessTokenClaims {

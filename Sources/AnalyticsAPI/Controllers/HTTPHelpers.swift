@@ -46,10 +46,11 @@ enum Responses {
             request: request, visibility: visibility)
     }
 
+    /// `body` is produced only when it is sent (not for a 304).
     static func cachedBody(
-        _ body: [UInt8], etag: String, status: CacheStatus, maxAge: Int, contentType: String, request: Request, visibility: Visibility,
-        httpStatus: HTTPResponse.Status = .ok
-    ) -> Response {
+        _ body: @autoclosure () throws -> [UInt8], etag: String, status: CacheStatus, maxAge: Int, contentType: String, request: Request,
+        visibility: Visibility, httpStatus: HTTPResponse.Status = .ok
+    ) rethrows -> Response {
         var headers: HTTPFields = [.xCache: status.rawValue]
         switch visibility {
         case .publicData:
@@ -62,7 +63,25 @@ enum Responses {
             headers[.cacheControl] = "private, no-store"
         }
         headers[.contentType] = contentType
-        return Response(status: httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: try body())))
+    }
+
+    static let htmlContentType = "text/html; charset=utf-8"
+
+    /// A personal or error page: never stored by any cache.
+    static func html(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = htmlContentType
+        headers[.cacheControl] = "private, no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `303 See Other` to a path of this site (after a form post or a login).
+    static func redirect(to location: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {

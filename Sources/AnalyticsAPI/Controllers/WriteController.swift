@@ -14,6 +14,7 @@ import Hummingbird
 struct WriteController<Context: RequestContext> {
     let queries: AnalyticsQueries
     let cache: ResponseCache
+    let feedback: FeedbackWriter
     let authenticator: Authenticator
     let ingestToken: String
     let maxBodyBytes: Int
@@ -29,11 +30,7 @@ struct WriteController<Context: RequestContext> {
         let userId = try await authenticator.userId(from: request)
         var request = request
         let input = try FeedbackInput.parse(try await request.jsonBody(limit: maxBodyBytes))
-        let (result, affected) = try await deadline.waitingForConnection {
-            try await queries.submitFeedback(input, userId: userId, waitAtMost: $0)
-        }
-        await cache.recordWrite(affected)
-        return try Responses.json(result)
+        return try Responses.json(try await feedback.submit(input, userId: userId))
     }
 
     @Sendable func ingest(_ request: Request, context: Context) async throws -> Response {

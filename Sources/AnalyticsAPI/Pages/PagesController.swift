@@ -1,0 +1,214 @@
+import Analytics
+import AnalyticsCache
+import AnalyticsPages
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The pages people read, served by the API process and rendered on the server. Each reads the
+/// same cached answers as the JSON API, so a page view costs what the JSON reads it shows cost:
+/// public pages (home, package) are cacheable like that JSON, with an ETag made of the answers'
+/// ETags (a 304 costs no rendering, and a rendering is kept per ETag); personal pages (`/me`,
+/// organizations, the feedback widget) are `private, no-store`.
+struct PagesController<Context: RequestContext> {
+    let reader: CachedAnalytics
+    let queries: AnalyticsQueries
+    let renderer: PageRenderer
+    let session: PageSession
+    let feedback: FeedbackWriter
+    let maxBodyBytes: Int
+    let rendered = RenderedPages()
+
+    func register(on router: Router<Context>) {
+        let pages = router.group().add(middleware: PageErrorMiddleware(renderer: renderer))
+        pages.get("/", use: home)
+        pages.get("packages/:name", use: package)
+        pages.get("me", use: me)
+        pages.get("orgs/:orgId", use: organization)
+        pages.get("usage/:usageId/feedback", use: feedbackForm)
+        pages.post("usage/:usageId/feedback", use: sendFeedback)
+        pages.get("login", use: loginForm)
+        pages.post("login", use: login)
+        pages.post("logout", use: logout)
+    }
+
+    // MARK: Public pages
+
+    /// `/`: totals, trending and popular packages.
+    @Sendable func home(_ request: Request, context: Context) async throws -> Response {
+        async let summary = reader.summary()
+        async let trending = reader.trending(limit: 10)
+        async let popular = reader.popular(days: 30, limit: 10)
+        let answers = try await (summary, trending, popular)
+        return try publicPage("home", answers: [answers.0, answers.1, answers.2], request: request) {
+            HomePage(
+                summary: try Self.decode(SiteSummary.self, answers.0), trending: try Self.decode(TrendingPackages.self, answers.1),
+                popular: try Self.decode(PopularPackages.self, answers.2))
+        }
+    }
+
+    /// `/packages/:name?days=30`: everything from the package's answer for the window.
+    @Sendable func package(_ request: Request, context: Context) async throws -> Response {
+        let days = try request.days()
+        let (_, answer) = try await reader.package(try context.parameters.decoded("name"), days: days)
+        let baseURL = Self.baseURL(request)
+        return try publicPage("package", answers: [answer], variant: baseURL, request: request) {
+            PackagePage(stats: try Self.decode(PackageStats.self, answer), baseURL: baseURL)
+        }
+    }
+
+    // MARK: Personal pages
+
+    /// `/me?days=30`: the signed-in user's answer.
+    @Sendable func me(_ request: Request, context: Context) async throws -> Response {
+        if let signedIn = try await session.signInFromQuery(request) { return signedIn }
+        let user = try await session.user(request)
+        let answer = try await reader.user(user, days: try request.days())
+        return Responses.html(renderer.render(MyAnalyticsPage(stats: try Self.decode(UserStats.self, answer)), page: "me"))
+    }
+
+    /// `/orgs/:orgId?days=30`: the organization's answer for the window and for twice the window
+    /// (the previous period of the same length is its first half).
+    @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
+        if let signedIn = try await session.signInFromQuery(request) { return signedIn }
+        let user = try await session.user(request)
+        let days = try request.days()
+        guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
+        async let current = reader.organization(orgId, caller: user, days: days)
+        async let doubled: CachedResponse? =
+            days <= OrganizationPage.longestCompared ? reader.organization(orgId, caller: user, days: days * 2) : nil
+        let stats = try Self.decode(OrganizationStats.self, try await current)
+        let previous = try await doubled.map { try Self.decode(OrganizationStats.self, $0) }
+        return Responses.html(renderer.render(OrganizationPage(stats: stats, doubled: previous), page: "organization"))
+    }
+
+    /// `/usage/:usageId/feedback`: the widget for one of the reader's runs.
+    @Sendable func feedbackForm(_ request: Request, context: Context) async throws -> Response {
+        if let signedIn = try await session.signInFromQuery(request) { return signedIn }
+        let row = try await usageRow(request, context: context)
+        let saved = request.uri.queryParameters.get("saved") == "1"
+        return Responses.html(renderer.render(FeedbackPage(row: row, saved: saved), page: "feedback"))
+    }
+
+    /// The widget's form: checked by the API's rules and stored by the API's path; errors are
+    /// shown beside their answer (422), success goes back to the widget (303, post/redirect/get).
+    @Sendable func sendFeedback(_ request: Request, context: Context) async throws -> Response {
+        try PageSession.requireSameOrigin(request)
+        let row = try await usageRow(request, context: context)
+        let form = try await Self.form(FeedbackForm.self, request, limit: maxBodyBytes)
+        var input = FeedbackInput(
+            usageId: row.id, wasHelpful: form.wasHelpful.flatMap { ["yes": true, "no": false][$0] },
+            feedback: form.feedback.flatMap { $0.isEmpty ? nil : $0 })
+        do {
+            if let rating = form.rating {
+                guard let value = Int(rating) else { throw FeedbackInput.Problem.invalid(field: "rating", reason: "must be an integer from 1 to 5") }
+                input.rating = value
+            }
+            if let helpful = form.wasHelpful, input.wasHelpful == nil {
+                throw FeedbackInput.Problem.invalid(field: "wasHelpful", reason: "must be yes or no, not \(helpful)")
+            }
+            try input.validate()
+        } catch let FeedbackInput.Problem.invalid(field, reason) {
+            let page = FeedbackPage(row: row, form: input, error: (field, reason))
+            return Responses.html(renderer.render(page, page: "feedback"), status: .unprocessableContent)
+        }
+        _ = try await feedback.submit(input, userId: try await session.user(request))
+        return Responses.redirect(to: "/usage/\(row.id.uuidString.lowercased())/feedback?saved=1")
+    }
+
+    struct FeedbackForm: Decodable {
+        var rating: String?
+        var wasHelpful: String?
+        var feedback: String?
+    }
+
+    /// The reader's own usage row named by the path (404 for any other, as the JSON API).
+    private func usageRow(_ request: Request, context: Context) async throws -> UsageRow {
+        let user = try await session.user(request)
+        guard let id = UUID(uuidString: try context.parameters.require("usageId")), let row = try await queries.usageRow(id, owner: user) else {
+            throw AnalyticsError.usageNotFound
+        }
+        return row
+    }
+
+    // MARK: Signing in
+
+    @Sendable func loginForm(_ request: Request, context: Context) async throws -> Response {
+        let next = PageSession.localPath(request.uri.queryParameters.get("next"))
+        if let token = request.uri.queryParameters.get("token") {
+            return try await session.signIn(token: String(token), next: next, request: request)
+        }
+        return Responses.html(renderer.render(LoginPage(next: next), page: "login"))
+    }
+
+    @Sendable func login(_ request: Request, context: Context) async throws -> Response {
+        try PageSession.requireSameOrigin(request)
+        let form = try await Self.form(LoginForm.self, request, limit: maxBodyBytes)
+        let next = PageSession.localPath(form.next)
+        do {
+            return try await session.signIn(token: form.token ?? "", next: next, request: request)
+        } catch let error as APIError where error.status == .unauthorized {
+            let page = LoginPage(next: next, error: PageErrorMiddleware<Context>.sentence(error.message))
+            return Responses.html(renderer.render(page, page: "login"), status: .unauthorized)
+        }
+    }
+
+    struct LoginForm: Decodable {
+        var token: String?
+        var next: String?
+    }
+
+    @Sendable func logout(_ request: Request, context: Context) async throws -> Response {
+        try PageSession.requireSameOrigin(request)
+        return session.signOut(request)
+    }
+
+    // MARK: Helpers
+
+    /// A public page: ETag from the answers shown (plus the templates and `variant`), 304 before
+    /// any work, the rendering kept per ETag; cacheable for as long as its shortest answer.
+    private func publicPage(
+        _ name: String, answers: [CachedResponse], variant: String = "", request: Request, model: () throws -> any Sendable
+    ) throws -> Response {
+        let etag = ETag.strong(Array(([name, renderer.version, variant] + answers.map(\.entry.etag)).joined(separator: "|").utf8))
+        return try Responses.cachedBody(
+            try rendered.bytes(etag) { renderer.render(try model(), page: name) }, etag: etag, status: answers[0].status,
+            maxAge: answers.map { $0.maxAge() }.min() ?? 0, contentType: Responses.htmlContentType, request: request, visibility: .publicData)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ answer: CachedResponse) throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(answer.entry.body))
+    }
+
+    /// An `application/x-www-form-urlencoded` body of at most `limit` bytes.
+    static func form<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "forms must be application/x-www-form-urlencoded")
+        }
+        let body = try await request.body.collect(upTo: limit)
+        do {
+            return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
+        } catch {
+            throw APIError.badRequest("the form could not be read", code: "malformed_body")
+        }
+    }
+
+    /// Scheme and host the reader used (for absolute links in the badge snippets).
+    static func baseURL(_ request: Request) -> String {
+        let scheme = PageSession.isHTTPS(request) ? "https" : "http"
+        let host = request.head.authority.flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? $0 : nil }
+        return "\(scheme)://\(host ?? "localhost")"
+    }
+}
+
+/// Renderings of public pages by ETag: equal answers give equal pages, rendered once.
+final class RenderedPages: Sendable {
+    private let pages = TTLCache<String, [UInt8]>(ttl: .seconds(300), capacity: 4096)
+
+    func bytes(_ etag: String, render: () throws -> String) rethrows -> [UInt8] {
+        if let known = pages[etag] { return known }
+        let bytes = Array(try render().utf8)
+        pages[etag] = bytes
+        return bytes
+    }
+}
