@@ -96,7 +96,7 @@ struct RankingTests {
         let popular = PopularPackages(
             days: 30,
             packages: zip(ids, [10, 8, 8, 5]).enumerated().map { index, pair in
-                PopularPackages.Entry(id: pair.0, name: "p\(index)", runs: pair.1, rank: [1, 2, 2, 4][index])
+                PopularPackages.Entry(id: pair.0, name: "p\(index)", runs: pair.1, uniqueUsers: 1, rank: [1, 2, 2, 4][index])
             })
         let ranking = CachedAnalytics.Ranking(popular)
         #expect(ranking.rank(of: ids[0], runs: 10) == 1)
