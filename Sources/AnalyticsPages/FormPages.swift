@@ -33,8 +33,8 @@ public struct FeedbackPage: Sendable {
         model = row.model
         whenText = Self.dateFormatter.string(from: row.createdAt)
         let rating = form?.rating ?? row.rating
-        // Listed 5…1: the stars are laid out right to left so that CSS can fill those before the hovered one.
-        stars = (1...5).reversed().map { Star(value: $0, id: "rating-\($0)", checked: $0 == rating, label: "\($0) star\($0 == 1 ? "" : "s")") }
+        // In reading order, so that the arrow keys move along the row as it is seen.
+        stars = (1...5).map { Star(value: $0, id: "rating-\($0)", checked: $0 == rating, label: "\($0) star\($0 == 1 ? "" : "s")") }
         let helpful = form?.wasHelpful ?? row.wasHelpful
         helpfulYes = helpful == true
         helpfulNo = helpful == false

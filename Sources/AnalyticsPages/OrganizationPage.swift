@@ -71,7 +71,9 @@ public struct OrganizationPage: Sendable {
         let earlier = previous.map { Array($0.dailyUsage.prefix($0.dailyUsage.count - stats.days)) } ?? []
         hasPrevious = previous != nil
         func change(_ current: Int, _ before: Int) -> Change {
-            guard let pct = Insights.change(current, from: before) else { return Change(text: before == current ? "no change" : "new", direction: "flat") }
+            guard let pct = Insights.change(current, from: before) else {
+                return Change(text: before == current ? "no change" : "new", direction: "flat")
+            }
             return Change(text: PageFormat.signedPercent(pct), direction: pct > 0 ? "up" : pct < 0 ? "down" : "flat")
         }
         runsChange = change(stats.totalRuns, earlier.reduce(0) { $0 + $1.runs })
@@ -92,13 +94,16 @@ public struct OrganizationPage: Sendable {
         }
         teamChart = SVGChart.bars(
             stats.teamAllocation.map {
-                ChartBar(label: $0.team, value: Double($0.credits), valueText: "\(PageFormat.grouped($0.credits)) credits · \(PageFormat.grouped($0.runs)) runs")
+                ChartBar(
+                    label: $0.team, value: Double($0.credits),
+                    valueText: "\(PageFormat.grouped($0.credits)) credits · \(PageFormat.grouped($0.runs)) runs")
             }, title: "Credits by team", width: 480)
         let current = stats.dailyUsage.map { ChartPoint(label: $0.date, value: Double($0.runs)) }
         if previous != nil {
             dailyChart = SVGChart.comparison(
                 current: current, previous: earlier.map { ChartPoint(label: $0.date, value: Double($0.runs)) },
-                currentName: "Last \(stats.days) days", previousName: "The \(stats.days) days before", title: "Runs per day", unit: "runs", width: 960, height: 220)
+                currentName: "Last \(stats.days) days", previousName: "The \(stats.days) days before", title: "Runs per day", unit: "runs",
+                width: 960, height: 220)
         } else {
             dailyChart = SVGChart.daily(current, title: "Runs per day, last \(stats.days) days", unit: "runs", width: 960, height: 220)
         }

@@ -69,7 +69,8 @@ public struct PackagePage: Sendable {
         name = stats.packageName
         days = stats.days
         windows = [7, 30, 90, 365].map { Window(days: $0, path: "/packages/\(segment)?days=\($0)", current: $0 == stats.days) }
-        headline = "Tested \(PageFormat.grouped(stats.totalRuns)) \(stats.totalRuns == 1 ? "time" : "times") by "
+        headline =
+            "Tested \(PageFormat.grouped(stats.totalRuns)) \(stats.totalRuns == 1 ? "time" : "times") by "
             + "\(PageFormat.grouped(stats.uniqueUsers)) \(stats.uniqueUsers == 1 ? "developer" : "developers")"
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         uniqueUsersText = PageFormat.grouped(stats.uniqueUsers)
@@ -100,7 +101,8 @@ public struct PackagePage: Sendable {
         hasRank = stats.popularityRank != nil
         rankText = stats.popularityRank.map { "#\(PageFormat.grouped($0))" } ?? ""
         dailyChart = SVGChart.daily(
-            stats.dailyUsage.map { ChartPoint(label: $0.date, value: Double($0.runs)) }, title: "Runs per day, last \(stats.days) days", unit: "runs", width: 960, height: 220)
+            stats.dailyUsage.map { ChartPoint(label: $0.date, value: Double($0.runs)) }, title: "Runs per day, last \(stats.days) days", unit: "runs",
+            width: 960, height: 220)
         hasModels = !stats.modelBreakdown.isEmpty
         modelChart = SVGChart.bars(
             stats.modelBreakdown.prefix(8).map {

@@ -2,9 +2,9 @@ import Analytics
 import AnalyticsAPI
 import AnalyticsPages
 import Foundation
-import Postgres
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import TestSupport
 import Testing
 

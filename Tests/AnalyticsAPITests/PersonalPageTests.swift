@@ -51,7 +51,9 @@ struct SignInPageTests {
                 #expect(response.headers[.location] == "/me", "\(next)")
             }
             // A bad token: the form again, with the reason, and no cookie.
-            for bad in ["not-a-jwt", try await Tokens.sign(user: user, secret: "another-secret-0123456789abcdef0123456789"), Tokens.unsigned(user: user)] {
+            for bad in [
+                "not-a-jwt", try await Tokens.sign(user: user, secret: "another-secret-0123456789abcdef0123456789"), Tokens.unsigned(user: user),
+            ] {
                 let refused = try await client.postForm("/login", [("token", bad), ("next", "/me")])
                 #expect(refused.status == .unauthorized)
                 #expect(refused.sessionCookie == nil)
@@ -130,7 +132,9 @@ struct OrganizationPageTests {
         try await withApp { client, deps in
             let f = Fixture(postgres: deps.postgres)
             let org = try await f.organization("Org <page>")
-            let (admin, member, outsider) = (try await f.user("org-page-admin"), try await f.user("org-page-member"), try await f.user("org-page-out"))
+            let (admin, member, outsider) = (
+                try await f.user("org-page-admin"), try await f.user("org-page-member"), try await f.user("org-page-out")
+            )
             try await f.member(org: org, user: admin, role: "admin", team: "platform")
             try await f.member(org: org, user: member, role: "member", team: "web")
             var rows: [Fixture.Usage] = []
@@ -210,14 +214,16 @@ struct FeedbackWidgetTests {
                 #expect(!error.isEmpty, "\(field)")
             }
             // Another site, another body type, another user: refused, nothing stored.
-            let crossSite = try await client.postForm(path, [("rating", "1")], headers: ownerCookie + [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
+            let crossSite = try await client.postForm(
+                path, [("rating", "1")], headers: ownerCookie + [HTTPField.Name("Sec-Fetch-Site")!: "cross-site"])
             #expect(crossSite.status == .forbidden)
             #expect(try await client.post(path, json: #"{"rating": 1}"#, headers: ownerCookie).status == .unsupportedMediaType)
             #expect(try await client.postForm(path, [("rating", "1")], headers: cookie(try await Tokens.sign(user: other))).status == .notFound)
             #expect(try await stored() == before)
 
             // The owner's answer is stored and shown; their /me reflects it on the next read.
-            let sent = try await client.postForm(path, [("rating", "4"), ("wasHelpful", "yes"), ("feedback", "clear & <useful>")], headers: ownerCookie)
+            let sent = try await client.postForm(
+                path, [("rating", "4"), ("wasHelpful", "yes"), ("feedback", "clear & <useful>")], headers: ownerCookie)
             #expect(sent.status == .seeOther && sent.headers[.location] == path + "?saved=1")
             #expect(try await stored() == "4|t|clear & <useful>")
             let saved = try await client.get(path + "?saved=1", headers: ownerCookie).text

@@ -42,7 +42,8 @@ struct PageSession: Sendable {
     /// Clears the cookie.
     func signOut(_ request: Request) -> Response {
         var response = Responses.redirect(to: "/")
-        response.setCookie(Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: Self.isHTTPS(request), httpOnly: true, sameSite: .strict))
+        response.setCookie(
+            Cookie(name: Self.cookieName, value: "", maxAge: 0, path: "/", secure: Self.isHTTPS(request), httpOnly: true, sameSite: .strict))
         return response
     }
 

@@ -196,7 +196,9 @@ struct PagesController<Context: RequestContext> {
     /// Scheme and host the reader used (for absolute links in the badge snippets).
     static func baseURL(_ request: Request) -> String {
         let scheme = PageSession.isHTTPS(request) ? "https" : "http"
-        let host = (request.head.authority ?? request.headers[HTTPField.Name("Host")!]).flatMap { $0.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? $0 : nil }
+        let host = (request.head.authority ?? request.headers[HTTPField.Name("Host")!]).flatMap {
+            $0.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? $0 : nil
+        }
         return "\(scheme)://\(host ?? "localhost")"
     }
 }
