@@ -154,7 +154,6 @@ public struct AnalyticsWorker: Service {
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"
                 metadata["idempotency_keys_expired"] = "\(result.idempotencyKeysExpired)"
-                metadata["empty_rollup_rows_pruned"] = "\(result.emptyRollupRowsPruned)"
             }
             let elapsed = ContinuousClock.now - start
             Metrics.Timer(label: "prpm_worker_job_duration_seconds", dimensions: dimensions).record(duration: elapsed)

@@ -40,14 +40,12 @@ struct Jobs: Sendable {
         var feedbackCleared = 0
         var usersAnonymized = 0
         var idempotencyKeysExpired = 0
-        var emptyRollupRowsPruned = 0
     }
 
     /// Folds usage rows older than 12 months into `usage_daily_archive` and deletes them,
     /// batch by batch (each batch one short transaction: a crash loses nothing and counts
     /// nothing twice); clears feedback text older than 6 months; anonymizes users deleted
-    /// more than 30 days ago; forgets `Idempotency-Key`s older than 24 hours; prunes the user and
-    /// org rollup rows whose runs fell to 0.
+    /// more than 30 days ago; forgets `Idempotency-Key`s older than 24 hours.
     func retention(fence: JobFence? = nil) async throws -> RetentionResult {
         var result = RetentionResult()
         let batch = deps.config.retentionBatchSize
@@ -65,7 +63,6 @@ struct Jobs: Sendable {
         result.feedbackCleared = try await batches { try await queries.clearOldFeedback(batch: batch, guard: fence?.check) }
         result.usersAnonymized = try await queries.anonymizeDeletedUsers(guard: fence?.check)
         result.idempotencyKeysExpired = try await batches { try await queries.expireIdempotencyKeys(batch: batch, guard: fence?.check) }
-        result.emptyRollupRowsPruned = try await batches { try await queries.pruneEmptyRollupRows(batch: batch, guard: fence?.check) }
         return result
     }
 

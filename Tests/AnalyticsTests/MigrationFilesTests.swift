@@ -20,7 +20,6 @@ struct MigrationFilesTests {
         "0009_ingest_idempotency.sql": "5c3bb5fa8edac965895c923918c43e387e424f8c794ce28e2565ffed66d8aac2",
         "0010_job_fences.sql": "3fbc5957bb3092e5bc98d50e16c57c7a16c162f5a13300ae22bd3a8825233a5c",
         "0011_package_daily_extras.sql": "753fd99526a2fc888da7bb20d768ee276c57f0976eb43efb89737ef7cec65db0",
-        "0012_user_org_daily_rollups.sql": "e02053bfdab098802b2b3933ddfee17ae0bcb7ff7e369d3623de62196b6e5692",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

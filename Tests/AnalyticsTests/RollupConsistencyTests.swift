@@ -54,12 +54,9 @@ struct RollupConsistencyTests {
         let f = Fixture(postgres: try await TestEnvironment.postgres())
         let package = try await f.package("exact")
         let users = [try await f.user("x1"), try await f.user("x2"), try await f.user("x3")]
-        let (org, otherOrg) = (try await f.organization("exact"), try await f.organization("exact-2"))
         var rows: [Fixture.Usage] = []
         for index in 0..<30 {
-            var row = Fixture.Usage(user: users[index % 3], package: package.id, org: index % 4 == 3 ? nil : org)
-            row.model = index % 2 == 0 ? "gpt-4o" : "claude-sonnet"
-            row.credits = 1 + index % 3
+            var row = Fixture.Usage(user: users[index % 3], package: package.id)
             row.daysAgo = index % 4
             row.version = ["1.0.0", "1.1.0", nil][index % 3]
             row.rating = index % 5 == 0 ? nil : index % 5
@@ -68,7 +65,6 @@ struct RollupConsistencyTests {
         }
         let ids = try await f.usage(rows)
         #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
         // A later batch moves some users' last day forward (the upsert's update path).
         var later = Fixture.Usage(user: users[1], package: package.id)
         later.daysAgo = 0
@@ -76,27 +72,18 @@ struct RollupConsistencyTests {
         older.daysAgo = 9
         _ = try await f.usage([later, older, later])
         #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
         // Rating-only changes (feedback) take the delta path.
         try await f.exec("UPDATE playground_usage SET user_rating = 5 WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[0..<10]))])
         try await f.exec("UPDATE playground_usage SET user_rating = NULL WHERE id = $1", [ids[11]])
         #expect(try await mismatch(f, package.id) == "0/3/3/0/0")
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
         // Other columns recompute: error flag, day, version, user.
         try await f.exec("UPDATE playground_usage SET error_occurred = true, user_rating = 1 WHERE id = $1", [ids[12]])
         try await f.exec(
             "UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
         try await f.exec("UPDATE playground_usage SET user_id = $2 WHERE package_id = $1 AND user_id = $3", [package.id, users[0], users[2]])
         #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
-        // Rows moved to another org, out of any org, to another model and package.
-        try await f.exec("UPDATE playground_usage SET org_id = $2 WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[14..<17])), otherOrg])
-        try await f.exec("UPDATE playground_usage SET org_id = NULL, model = 'gemini' WHERE id = $1", [ids[17]])
-        try await f.exec("UPDATE playground_usage SET package_id = NULL, credits_spent = 9 WHERE id = $1", [ids[18]])
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
         // Direct deletes.
         try await f.exec("DELETE FROM playground_usage WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[20..<25]))])
         #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
-        #expect(try await PeopleRollupDrift.count(f, users: users) == 0)
     }
 }

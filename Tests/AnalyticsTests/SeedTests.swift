@@ -247,27 +247,6 @@ struct SeedTests {
                     """) == 0)
             #expect(try await int(db, "SELECT count(*) FROM package_daily_extras") > 0)
 
-            // The user and org rollups too (migration 12).
-            #expect(
-                try await int(
-                    db,
-                    """
-                    SELECT count(*) FROM (
-                      (SELECT user_id, utc_day(created_at), model::text, package_id, count(*), sum(credits_spent), sum(duration_ms)
-                       FROM playground_usage GROUP BY 1, 2, 3, 4)
-                      EXCEPT (SELECT user_id, day, model, package_id, runs, credits, duration_sum FROM user_daily_usage)) d
-                    """) == 0)
-            #expect(
-                try await int(
-                    db,
-                    """
-                    SELECT count(*) FROM (
-                      (SELECT org_id, utc_day(created_at), user_id, count(*), sum(credits_spent) FROM playground_usage
-                       WHERE org_id IS NOT NULL GROUP BY 1, 2, 3)
-                      EXCEPT (SELECT org_id, day, user_id, runs, credits FROM org_daily_member_usage)) d
-                    """) == 0)
-            #expect(try await int(db, "SELECT count(*) FROM org_daily_package_usage") > 0)
-
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values
             #expect(indexesAfter == indexesBefore)
@@ -276,7 +255,7 @@ struct SeedTests {
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
             #expect(
                 try await int(
-                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 12)
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 9)
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(
                 """

@@ -32,71 +32,64 @@ public enum AnalyticsSQL {
         /// In the order the answer runs them.
         public static let all = [totals, uniqueUsers, models, versions, daily, trend, extras]
     }
-    /// User answer ($1 user id, $2 first day of the window): one statement over the user's
-    /// per-day rollup (migration 12).
+    /// User answer ($1 user id, $2 window start): one statement.
     public enum User {
         public static let answer = """
             WITH u AS MATERIALIZED (
-              SELECT model, package_id, day, runs, credits, tokens, duration_sum, rating_sum, rating_count
-              FROM user_daily_usage WHERE user_id = $1 AND day >= $2::date AND runs > 0)
-            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, coalesce(sum(runs), 0) AS runs, coalesce(sum(credits), 0) AS credits,
-                   coalesce(sum(tokens), 0) AS tokens, coalesce(sum(duration_sum), 0) AS duration_sum,
-                   0::numeric AS rating_sum, 0::numeric AS rating_count FROM u
+              SELECT model, credits_spent, tokens_used, duration_ms, package_id, user_rating, utc_day(created_at) AS day
+              FROM playground_usage WHERE user_id = $1 AND created_at >= $2::timestamptz)
+            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, count(*) AS runs, coalesce(sum(credits_spent), 0) AS credits,
+                   coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
+                   0::bigint AS rating_sum, 0::bigint AS rating_count FROM u
             UNION ALL
-            SELECT 'm', model, NULL, sum(runs), sum(credits), 0, sum(duration_sum), 0, 0 FROM u GROUP BY model
+            SELECT 'm', model, NULL, count(*), sum(credits_spent), 0, sum(duration_ms), 0, 0 FROM u GROUP BY model
             UNION ALL
             (SELECT 'p', x.package_id::text, p.name, x.runs, x.credits, 0, 0, x.rating_sum, x.rating_count
-             FROM (SELECT package_id, sum(runs) AS runs, sum(credits) AS credits, sum(rating_sum) AS rating_sum,
-                          sum(rating_count) AS rating_count
+             FROM (SELECT package_id, count(*) AS runs, sum(credits_spent) AS credits, coalesce(sum(user_rating), 0) AS rating_sum,
+                          count(user_rating) AS rating_count
                    FROM u WHERE package_id IS NOT NULL GROUP BY package_id) x
              JOIN packages p ON p.id = x.package_id
              ORDER BY x.runs DESC, p.name ASC LIMIT 10)
             UNION ALL
-            SELECT 'd', day::text, NULL, sum(runs), sum(credits), 0, 0, 0, 0 FROM u GROUP BY day
+            SELECT 'd', day::text, NULL, count(*), sum(credits_spent), 0, 0, 0, 0 FROM u GROUP BY day
             """
         /// In the order the answer runs them.
         public static let all = [answer]
     }
-    /// Organization answer ($1 org id, $2 first day of the window): five statements in one
-    /// snapshot, over the org's per-day rollups (migration 12).
+    /// Organization answer ($1 org id, $2 window start): five statements in one snapshot.
     public enum Organization {
         public static let totals = """
-            SELECT coalesce(sum(runs), 0) AS runs, count(DISTINCT user_id) AS active, coalesce(sum(credits), 0) AS credits,
-                   coalesce(sum(tokens), 0) AS tokens, coalesce(sum(duration_sum), 0) AS duration_sum,
+            SELECT count(*) AS runs, count(DISTINCT user_id) AS active, coalesce(sum(credits_spent), 0) AS credits,
+                   coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
                    (SELECT count(*) FROM organization_members WHERE org_id = $1) AS total_members
-            FROM org_daily_member_usage WHERE org_id = $1 AND day >= $2::date AND runs > 0
+            FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz
             """
-        /// `last_active`: the latest of the member's rows in the org on their last active day
-        /// (one short index range per member).
         public static let members = """
-            SELECT a.user_id, u.username, a.runs, a.credits,
-                   (SELECT max(x.created_at) FROM playground_usage x
-                    WHERE x.user_id = a.user_id AND x.org_id = $1
-                      AND x.created_at >= (a.last_day::timestamp AT TIME ZONE 'UTC')
-                      AND x.created_at < ((a.last_day + 1)::timestamp AT TIME ZONE 'UTC')) AS last_active
-            FROM (SELECT user_id, sum(runs) AS runs, sum(credits) AS credits, max(day) AS last_day
-                  FROM org_daily_member_usage WHERE org_id = $1 AND day >= $2::date AND runs > 0 GROUP BY user_id) a
+            SELECT a.user_id, u.username, a.runs, a.credits, a.last_active
+            FROM (SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active
+                  FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY user_id) a
             JOIN users u ON u.id = a.user_id
             ORDER BY a.runs DESC, u.username ASC
             """
         public static let packages = """
             SELECT a.package_id AS id, p.name, a.runs, a.users, a.rating_sum, a.rating_count
-            FROM (SELECT package_id, sum(runs) AS runs, count(DISTINCT user_id) AS users,
-                         sum(rating_sum) AS rating_sum, sum(rating_count) AS rating_count
-                  FROM org_daily_package_usage WHERE org_id = $1 AND day >= $2::date AND runs > 0
+            FROM (SELECT package_id, count(*) AS runs, count(DISTINCT user_id) AS users,
+                         coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
+                  FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz AND package_id IS NOT NULL
                   GROUP BY package_id) a
             JOIN packages p ON p.id = a.package_id
             ORDER BY a.runs DESC, p.name ASC LIMIT 10
             """
         public static let daily = """
-            SELECT day::text AS day, sum(runs) AS runs, count(*) AS active, sum(credits) AS credits
-            FROM org_daily_member_usage WHERE org_id = $1 AND day >= $2::date AND runs > 0 GROUP BY 1
+            SELECT utc_day(created_at)::text AS day, count(*) AS runs, count(DISTINCT user_id) AS active,
+                   sum(credits_spent) AS credits
+            FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz GROUP BY 1
             """
         public static let teams = """
-            SELECT coalesce(m.team, 'unassigned') AS team, sum(r.credits) AS credits, sum(r.runs) AS runs
-            FROM (SELECT user_id, sum(credits) AS credits, sum(runs) AS runs
-                  FROM org_daily_member_usage WHERE org_id = $1 AND day >= $2::date AND runs > 0 GROUP BY user_id) r
-            LEFT JOIN organization_members m ON m.org_id = $1 AND m.user_id = r.user_id
+            SELECT coalesce(m.team, 'unassigned') AS team, sum(u.credits_spent) AS credits, count(*) AS runs
+            FROM playground_usage u
+            LEFT JOIN organization_members m ON m.org_id = u.org_id AND m.user_id = u.user_id
+            WHERE u.org_id = $1 AND u.created_at >= $2::timestamptz
             GROUP BY 1 ORDER BY 2 DESC, 1 ASC
             """
         /// In the order the answer runs them.

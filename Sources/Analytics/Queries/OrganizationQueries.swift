@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// An organization's figures: usage rows whose org_id is the organization (from its per-day rollups, migration 12).
+/// An organization's figures: usage rows whose org_id is the organization.
 extension AnalyticsQueries {
     /// The organization when `userId` is one of its owners or admins; otherwise (not a
     /// member, a lower role, or no such organization) `organizationForbidden`.
@@ -17,7 +17,7 @@ extension AnalyticsQueries {
     }
 
     public func organizationStats(_ org: OrganizationRef, window: AnalyticsWindow) async throws -> OrganizationStats {
-        let start = window.startDate
+        let start = window.startTimestamp
         let id = org.id
         let (totals, members, packages, daily, teams) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
             try connection.readOnlySnapshot { c in

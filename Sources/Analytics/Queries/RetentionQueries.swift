@@ -73,20 +73,4 @@ extension AnalyticsQueries {
             ).affectedRows
         }
     }
-
-    /// Removes up to `batch` rows of the user and organization rollups whose runs fell to 0
-    /// (their usage rows were deleted, by retention or directly): such rows add nothing to any
-    /// answer. A write that brings a key back inserts it again.
-    public func pruneEmptyRollupRows(batch: Int, guard: WriteGuard?) async throws -> Int {
-        try await guardedTransaction(`guard`) { c in
-            var removed = 0
-            for table in ["user_daily_usage", "org_daily_member_usage", "org_daily_package_usage"] {
-                removed += try c.query(
-                    "DELETE FROM \(table) WHERE ctid = ANY(ARRAY(SELECT ctid FROM \(table) WHERE runs = 0 LIMIT $1 FOR UPDATE SKIP LOCKED))",
-                    [batch]
-                ).affectedRows
-            }
-            return removed
-        }
-    }
 }

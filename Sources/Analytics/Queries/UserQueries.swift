@@ -1,11 +1,11 @@
 import Foundation
 import Postgres
 
-/// A user's own figures, from their per-day rollup (migration 12).
+/// A user's own figures, from the raw rows (index on user_id, created_at).
 extension AnalyticsQueries {
     public func userStats(userId: UUID, window: AnalyticsWindow) async throws -> UserStats {
-        let start = window.startDate
-        // One statement, one range of the user's rollup rows in the window: the totals,
+        let start = window.startTimestamp
+        // One statement, one scan of the user's rows in the window (covering index): the totals,
         // the models, the top packages and the days as rows of one result, told apart by `kind`
         // (four statements cost four pool hops and four executions per miss).
         let rows = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
