@@ -77,6 +77,10 @@ public struct CachedResponse: Sendable {
     public let ttl: Int
     /// Until when (ms since 1970) the answer is fresh; 0 when stale.
     public let freshUntil: Int64
+    /// How long past its freshness a shared cache may serve it while it revalidates, or while
+    /// the origin fails (the cache's own stale grace and outage retention).
+    public var staleWhileRevalidate = 0
+    public var staleIfError = 0
 
     public init(entry: CacheEntry, status: CacheStatus, ttl: Int, freshUntil: Int64) {
         self.entry = entry
@@ -88,6 +92,47 @@ public struct CachedResponse: Sendable {
     /// Seconds a shared cache may keep it: what is left of its freshness (0 when stale).
     public func maxAge(now: Date = Date()) -> Int {
         max(0, min(ttl, Int((freshUntil - CacheClock.snapshot(now)) / 1000)))
+    }
+
+    /// Its freshness as HTTP states it: the lifetime counted from its computation and its age,
+    /// so that any cache on the way (browser, CDN) keeps it exactly as long as this one does.
+    /// (The age is rounded up, so that no cache keeps it longer than this one; a stale answer
+    /// has a lifetime of 0.)
+    public func httpFreshness(now: Date = Date()) -> HTTPFreshness {
+        let age = Int((max(0, CacheClock.snapshot(now) - entry.snapshot) + 999) / 1000)
+        let lifetime = freshUntil > entry.snapshot ? Int((freshUntil - entry.snapshot + 500) / 1000) : 0
+        return HTTPFreshness(lifetime: lifetime, age: age, staleWhileRevalidate: staleWhileRevalidate, staleIfError: staleIfError)
+    }
+}
+
+/// How long browsers and shared caches (CDNs) may keep a public answer (RFC 9111, RFC 5861):
+/// `Cache-Control: public, max-age, s-maxage, stale-while-revalidate, stale-if-error` and `Age`.
+/// A cache computes what is left as `lifetime - age`.
+public struct HTTPFreshness: Sendable, Equatable {
+    /// Seconds the answer is fresh, counted from its computation (`max-age`, `s-maxage`).
+    public var lifetime: Int
+    /// Seconds since it was computed (`Age`).
+    public var age: Int
+    public var staleWhileRevalidate: Int
+    public var staleIfError: Int
+
+    public init(lifetime: Int, age: Int = 0, staleWhileRevalidate: Int = 0, staleIfError: Int = 0) {
+        self.lifetime = lifetime
+        self.age = age
+        self.staleWhileRevalidate = staleWhileRevalidate
+        self.staleIfError = staleIfError
+    }
+
+    /// Seconds left: what a cache that receives it now keeps it for.
+    public var remaining: Int { max(0, lifetime - age) }
+
+    public var cacheControl: String {
+        "public, max-age=\(lifetime), s-maxage=\(lifetime), stale-while-revalidate=\(staleWhileRevalidate), stale-if-error=\(staleIfError)"
+    }
+
+    /// For a response made of several answers (a page): the one with the least time left.
+    public static func least(_ all: [HTTPFreshness]) -> HTTPFreshness {
+        all.min { ($0.remaining, $0.age) < ($1.remaining, $1.age) } ?? HTTPFreshness(lifetime: 0)
     }
 }
 
@@ -326,6 +371,9 @@ public final class ResponseCache: Sendable {
 
     private func record(_ key: CacheKey, _ response: CachedResponse) -> CachedResponse {
         results["\(key.endpoint.rawValue)|\(response.status.rawValue)"]?.increment()
+        var response = response
+        response.staleWhileRevalidate = policy.staleGrace
+        response.staleIfError = policy.outageRetention
         return response
     }
 

@@ -112,6 +112,22 @@ extension TestResponse {
 
     var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:] }
 
+    /// `Cache-Control` as directives: `public` → nil value, `max-age=30` → 30.
+    var cacheDirectives: [String: Int?] {
+        var directives: [String: Int?] = [:]
+        for part in (headers[.cacheControl] ?? "").split(separator: ",") {
+            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            directives[pair[0]] = pair.count == 2 ? Int(pair[1]) : nil as Int?
+        }
+        return directives
+    }
+
+    /// Seconds a cache that gets this response now may keep it fresh: `max-age` − `Age`.
+    var freshSecondsLeft: Int? {
+        guard let maxAge = cacheDirectives["max-age"] ?? nil, let age = headers[.age].flatMap(Int.init) else { return nil }
+        return maxAge - age
+    }
+
     /// The contract's error body: `{"error": {"code", "message"}}`.
     var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
 }

@@ -253,3 +253,65 @@ struct PackageEndpointTests {
         }
     }
 }
+
+/// Issue 14 item 5: public answers, badges and public pages are ready for shared caches and CDNs.
+@Suite("CDN-ready public responses", .serialized)
+struct CDNReadyResponseTests {
+    @Test func publicResponsesCarryLifetimeAgeAndStaleDirectives() async throws {
+        let replica = try await makeReplica { config in
+            config.cache.packageTTL = 30
+            config.cache.staleGrace = 45
+            config.cache.outageRetention = 900
+        }
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let package = try await f.package("cdn")
+            try await f.usage([Fixture.Usage(user: try await f.user("cdn"), package: package.id)])
+            try await withFreshApp(replica) { client, _ in
+                let paths = [
+                    "/api/v1/analytics/package/\(package.id)", "/api/v1/analytics/package/\(package.id)/badge/runs.svg",
+                    "/api/v1/analytics/package/\(package.id)/badge/users.json", "/packages/\(package.name)",
+                ]
+                for path in paths { _ = try await client.get(path) }
+                try await Task.sleep(for: .milliseconds(1100))
+                for path in paths {
+                    let response = try await client.get(path)
+                    let directives = response.cacheDirectives
+                    #expect(directives.keys.contains("public"), "\(path)")
+                    // max-age counts from the computation, and Age says how long ago that was: what is
+                    // left is the entry's own freshness (TTL 30 s, computed at least a second ago).
+                    let maxAge = try #require(directives["max-age"] ?? nil, "\(path)")
+                    #expect(directives["s-maxage"] == maxAge, "\(path)")
+                    let age = try #require(response.headers[.age].flatMap(Int.init), "\(path)")
+                    #expect(age >= 2 && maxAge == 30, "\(path): max-age \(maxAge), Age \(age) (rounded up)")
+                    #expect(response.freshSecondsLeft.map { (1...29).contains($0) } == true, "\(path)")
+                    #expect(directives["stale-while-revalidate"] == 45 && directives["stale-if-error"] == 900, "\(path)")
+                    // A 304 repeats them (a CDN refreshes its copy's lifetime from it).
+                    let etag = try #require(response.headers[.eTag])
+                    let notModified = try await client.get(path, headers: [.ifNoneMatch: etag])
+                    #expect(notModified.status == .notModified, "\(path)")
+                    #expect(notModified.headers[.cacheControl] == response.headers[.cacheControl], "\(path)")
+                    #expect(notModified.headers[.age] != nil, "\(path)")
+                }
+                // Personal answers stay out of every shared cache.
+                let token = try await Tokens.sign(user: try await f.user("cdn-private"))
+                let me = try await client.get("/api/v1/analytics/user/me", headers: Tokens.bearer(token))
+                #expect(me.headers[.cacheControl] == "private, no-store" && me.headers[.age] == nil)
+            }
+        }
+    }
+
+    @Test func aNotFoundBadgeWithAnETagAnswersIfNoneMatch() async throws {
+        try await withApp { client, _ in
+            for file in ["runs.svg", "users.json"] {
+                let path = "/api/v1/analytics/package/no-such-package-\(UUID())/badge/\(file)"
+                let missing = try await client.get(path)
+                #expect(missing.status == .notFound)
+                let etag = try #require(missing.headers[.eTag])
+                let again = try await client.get(path, headers: [.ifNoneMatch: etag])
+                #expect(again.status == .notModified && again.body.readableBytes == 0, "\(file)")
+                #expect(try await client.get(path, headers: [.ifNoneMatch: "\"other\""]).status == .notFound)
+            }
+        }
+    }
+}

@@ -47,14 +47,16 @@ struct BadgeController<Context: RequestContext> {
         let badge = metric.badge(for: stats, label: label)
         let body = format == .svg ? Array(badge.svg(style: style).utf8) : badge.endpointJSON()
         return Responses.cachedBody(
-            body, etag: ETag.strong(body), status: cached.status, maxAge: cached.maxAge(), contentType: format.contentType, request: request,
+            body, etag: ETag.strong(body), status: cached.status, freshness: cached.httpFreshness(), contentType: format.contentType,
+            request: request,
             visibility: .publicData)
     }
 
     static func render(_ badge: Badge, format: Format, style: BadgeStyle, status: HTTPResponse.Status, request: Request) -> Response {
         let body = format == .svg ? Array(badge.svg(style: style).utf8) : badge.endpointJSON()
         return Responses.cachedBody(
-            body, etag: ETag.strong(body), status: .bypass, maxAge: 60, contentType: format.contentType, request: request,
+            body, etag: ETag.strong(body), status: .bypass, freshness: HTTPFreshness(lifetime: 60), contentType: format.contentType,
+            request: request,
             visibility: .publicData, httpStatus: status)
     }
 

@@ -37,26 +37,30 @@ extension Request {
 }
 
 enum Responses {
-    /// A cached read: the stored bytes as they are, with X-Cache, ETag and Cache-Control;
+    /// A cached read: the stored bytes as they are, with X-Cache, ETag, Cache-Control and Age;
     /// 304 when the client's `If-None-Match` matches (public data only).
     static func cached(_ cached: CachedResponse, request: Request, visibility: Visibility) -> Response {
         cachedBody(
-            cached.entry.body, etag: cached.entry.etag, status: cached.status, maxAge: cached.maxAge(),
+            cached.entry.body, etag: cached.entry.etag, status: cached.status, freshness: cached.httpFreshness(),
             contentType: "application/json; charset=utf-8",
             request: request, visibility: visibility)
     }
 
-    /// `body` is produced only when it is sent (not for a 304).
+    /// `body` is produced only when it is sent (not for a 304). Public responses carry what
+    /// shared caches and CDNs need (RFC 9111, RFC 5861): `Cache-Control: public, max-age,
+    /// s-maxage, stale-while-revalidate, stale-if-error`, `Age` and a strong `ETag`; a matching
+    /// `If-None-Match` gets 304 (also for a 404 badge: it has a representation and an ETag).
     static func cachedBody(
-        _ body: @autoclosure () throws -> [UInt8], etag: String, status: CacheStatus, maxAge: Int, contentType: String, request: Request,
-        visibility: Visibility, httpStatus: HTTPResponse.Status = .ok
+        _ body: @autoclosure () throws -> [UInt8], etag: String, status: CacheStatus, freshness: HTTPFreshness, contentType: String,
+        request: Request, visibility: Visibility, httpStatus: HTTPResponse.Status = .ok
     ) rethrows -> Response {
         var headers: HTTPFields = [.xCache: status.rawValue]
         switch visibility {
         case .publicData:
-            headers[.cacheControl] = "public, max-age=\(maxAge)"
+            headers[.cacheControl] = freshness.cacheControl
+            headers[.age] = String(freshness.age)
             headers[.eTag] = etag
-            if httpStatus == .ok, ETag.matches(ifNoneMatch: request.headers[.ifNoneMatch], etag: etag) {
+            if httpStatus == .ok || httpStatus == .notFound, ETag.matches(ifNoneMatch: request.headers[.ifNoneMatch], etag: etag) {
                 return Response(status: .notModified, headers: headers)
             }
         case .privateData:

@@ -166,14 +166,15 @@ struct PagesController<Context: RequestContext> {
     // MARK: Helpers
 
     /// A public page: ETag from the answers shown (plus the templates and `variant`), 304 before
-    /// any work, the rendering kept per ETag; cacheable for as long as its shortest answer.
+    /// any work, the rendering kept per ETag; cacheable for as long as its answer with the least time left.
     private func publicPage(
         _ name: String, answers: [CachedResponse], variant: String = "", request: Request, model: () throws -> any Sendable
     ) throws -> Response {
         let etag = ETag.strong(Array(([name, renderer.version, variant] + answers.map(\.entry.etag)).joined(separator: "|").utf8))
         return try Responses.cachedBody(
             try rendered.bytes(etag) { renderer.render(try model(), page: name) }, etag: etag, status: answers[0].status,
-            maxAge: answers.map { $0.maxAge() }.min() ?? 0, contentType: Responses.htmlContentType, request: request, visibility: .publicData)
+            freshness: HTTPFreshness.least(answers.map { $0.httpFreshness() }), contentType: Responses.htmlContentType, request: request,
+            visibility: .publicData)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ answer: CachedResponse) throws -> T {
