@@ -121,8 +121,10 @@ struct Serve: AsyncParsableCommand {
         let logger = common.logger("prpm.serve", config: config.runtime)
         let dependencies = try AppDependencies(config: config, logger: logger)
         let app = try await buildApplication(dependencies)
+        // Graceful shutdown runs in reverse order: the drain (readiness 503) first, then the server.
+        let drain = DrainService(state: dependencies.drain, delay: config.shutdownDrain, logger: logger)
         let serviceGroup = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
         await dependencies.shutdown()
     }

@@ -23,6 +23,8 @@ public struct AppConfig: Sendable {
     public var rateLimitBurst = 0.0
     /// Seconds a resolved identity (user active, org role) is reused in-process.
     public var authCacheSeconds = 30
+    /// How long `/readyz` answers 503 after SIGTERM before the server stops (`SHUTDOWN_DRAIN_S`).
+    public var shutdownDrain: Duration = .zero
 
     public init() {}
 
@@ -50,6 +52,7 @@ public struct AppConfig: Sendable {
         if let value = env.double("RATE_LIMIT_RPS", in: 0...Double.greatestFiniteMagnitude) { rateLimitPerSecond = value }
         if let value = env.double("RATE_LIMIT_BURST", in: 0...Double.greatestFiniteMagnitude) { rateLimitBurst = value }
         if let value = env.int("AUTH_CACHE_S", in: 0...Int.max) { authCacheSeconds = value }
+        if let value = env.seconds("SHUTDOWN_DRAIN_S", minimum: 0) { shutdownDrain = value }
         try env.validate()
     }
 }

@@ -43,6 +43,11 @@ struct OperationsController<Context: RequestContext> {
     }
 
     @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+        if dependencies.drain.isDraining {
+            let readiness = Readiness(
+                status: "draining", postgres: "-", redis: "-", circuitBreaker: dependencies.breaker.state.rawValue, degraded: false)
+            return try Responses.json(readiness, status: .serviceUnavailable)
+        }
         let postgresUp = (try? await dependencies.postgres.query("SELECT 1 AS one")) != nil
         let redisUp = (try? await dependencies.redis.command("PING")) == .status("PONG")
         let readiness = Readiness(

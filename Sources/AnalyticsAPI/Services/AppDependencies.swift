@@ -7,6 +7,8 @@ import Logging
 public final class AppDependencies: Sendable {
     public let config: AppConfig
     public let runtime: Runtime
+    /// Set when SIGTERM starts the drain (`/readyz` then answers 503).
+    public let drain = DrainState()
 
     public struct ConfigurationError: Error, CustomStringConvertible {
         public let description: String
