@@ -50,7 +50,8 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
         router.add(
             middleware: RateLimitMiddleware(
                 redis: dependencies.redis, breaker: dependencies.breaker, ratePerSecond: config.rateLimitPerSecond,
-                burst: max(1, config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimitPerSecond * 2)))
+                burst: max(1, config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimitPerSecond * 2),
+                trustedProxies: config.trustedProxies))
     }
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)

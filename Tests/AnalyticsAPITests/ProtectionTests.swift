@@ -1,7 +1,9 @@
 import ConnectionPool
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Postgres
 import Synchronization
 import TestSupport
@@ -194,4 +196,64 @@ extension Range where Bound == Int {
         for index in self { results.append(try await transform(index)) }
         return results
     }
+}
+
+/// Issue 14 item 1: behind the balancer every request comes from its address; the rate limit
+/// still counts per client (from `X-Forwarded-For` of a trusted proxy) and across replicas.
+@Suite("Rate limit behind a load balancer", .serialized)
+struct RateLimitBehindProxyTests {
+    @Test func theClientIsTakenFromForwardedForOnlyForTrustedProxies() throws {
+        typealias Limit = RateLimitMiddleware<AppRequestContext>
+        let proxy = try SocketAddress(ipAddress: "127.0.0.1", port: 5000)
+        let stranger = try SocketAddress(ipAddress: "10.0.0.5", port: 5000)
+        let trusted: Set = ["127.0.0.1", "10.1.1.1"]
+        #expect(Limit.clientKey(proxy, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "203.0.113.7")
+        // The nearest untrusted hop: a client cannot pick its key by adding addresses in front.
+        #expect(Limit.clientKey(proxy, forwardedFor: "1.2.3.4, 203.0.113.7, 10.1.1.1", trustedProxies: trusted) == "203.0.113.7")
+        // Anyone else's header is ignored.
+        #expect(Limit.clientKey(stranger, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "10.0.0.5")
+        #expect(Limit.clientKey(proxy, forwardedFor: nil, trustedProxies: trusted) == "127.0.0.1")
+        #expect(Limit.clientKey(proxy, forwardedFor: "203.0.113.7", trustedProxies: []) == "127.0.0.1")
+    }
+
+    @Test func oneBucketPerClientAcrossReplicas() async throws {
+        func replica() async throws -> AppDependencies {
+            try await makeReplica { config in
+                config.rateLimitPerSecond = 0.5
+                config.rateLimitBurst = 2
+                config.trustedProxies = ["127.0.0.1"]
+            }
+        }
+        let (a, b) = (try await replica(), try await replica())
+        try await withCleanup({
+            await a.shutdown(); await b.shutdown()
+        }) {
+            _ = try await a.redis.command(
+                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+            let package = try await Fixture(postgres: a.postgres).package("limited-cluster")
+            let path = "/api/v1/analytics/package/\(package.id)"
+            /// The status of one request through a live server of `deps` (a real socket from 127.0.0.1, the "balancer").
+            func status(_ deps: AppDependencies, _ headers: HTTPFields) async throws -> HTTPResponse.Status {
+                let app = Application(
+                    router: await buildRouter(deps), configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
+                let box = StatusHolder()
+                try await app.test(.live) { client in await box.set(try await client.get(path, headers: headers).status) }
+                return await box.value
+            }
+            let client1: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "203.0.113.7"]
+            let client2: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "203.0.113.8"]
+            #expect(try await status(a, client1) == .ok)
+            #expect(try await status(b, client1) == .ok)
+            // The third request of the same client, on either replica: its shared bucket is empty.
+            #expect(try await status(a, client1) == .tooManyRequests)
+            #expect(try await status(b, client1) == .tooManyRequests)
+            // Another client behind the same balancer has a bucket of its own.
+            #expect(try await status(b, client2) == .ok)
+        }
+    }
+}
+
+actor StatusHolder {
+    var value: HTTPResponse.Status = .internalServerError
+    func set(_ status: HTTPResponse.Status) { value = status }
 }

@@ -23,6 +23,8 @@ public struct AppConfig: Sendable {
     public var rateLimitBurst = 0.0
     /// Seconds a resolved identity (user active, org role) is reused in-process.
     public var authCacheSeconds = 30
+    /// Addresses of load balancers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    public var trustedProxies: Set<String> = []
     /// How long `/readyz` answers 503 after SIGTERM before the server stops (`SHUTDOWN_DRAIN_S`).
     public var shutdownDrain: Duration = .zero
 
@@ -53,6 +55,9 @@ public struct AppConfig: Sendable {
         if let value = env.double("RATE_LIMIT_BURST", in: 0...Double.greatestFiniteMagnitude) { rateLimitBurst = value }
         if let value = env.int("AUTH_CACHE_S", in: 0...Int.max) { authCacheSeconds = value }
         if let value = env.seconds("SHUTDOWN_DRAIN_S", minimum: 0) { shutdownDrain = value }
+        if let value = env.string("TRUSTED_PROXIES") {
+            trustedProxies = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
         try env.validate()
     }
 }

@@ -9,11 +9,14 @@ import Redis
 
 /// Per-client-IP token bucket shared by every replica through Redis (one EVAL per request).
 /// Fails open: when Redis is down or slow (circuit breaker open) requests are let through.
+/// Behind a load balancer the client is taken from `X-Forwarded-For`, but only when the peer
+/// is one of `TRUSTED_PROXIES` (anyone else could name any address there).
 struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let redis: RedisClient
     let breaker: CircuitBreaker
     let ratePerSecond: Double
     let burst: Double
+    var trustedProxies: Set<String> = []
 
     static var script: String {
         """
@@ -33,7 +36,8 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
-        let client = Self.clientKey(context.remoteAddress)
+        let client = Self.clientKey(
+            context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies)
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // Fails open: without an answer from Redis the request goes through.
         let outcome = await breaker.call {
@@ -48,7 +52,12 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
         return try await next(request, context)
     }
 
-    static func clientKey(_ address: SocketAddress?) -> String {
-        address?.ipAddress ?? "unknown"
+    /// The peer's address; for a trusted proxy's request, the nearest address in
+    /// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends its peer).
+    static func clientKey(_ address: SocketAddress?, forwardedFor: String? = nil, trustedProxies: Set<String> = []) -> String {
+        let peer = address?.ipAddress ?? "unknown"
+        guard trustedProxies.contains(peer), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last { !trustedProxies.contains($0) } ?? hops.first ?? peer
     }
 }
