@@ -1,6 +1,7 @@
 import CHiredis
 import ConnectionPool
 import Foundation
+import Synchronization
 
 /// Where Redis is and how long to wait for it.
 public struct RedisConfiguration: Sendable {
@@ -80,6 +81,8 @@ public final class RedisConnection: BlockingConnection, @unchecked Sendable {
     /// returned in place, not thrown; a connection failure throws.
     public func pipeline(_ commands: [[[UInt8]]]) throws -> [RedisReply] {
         guard let context, !broken else { throw RedisError.connection("connection closed") }
+        RedisStatistics.commands.add(commands.count, ordering: .relaxed)
+        RedisStatistics.roundTrips.add(1, ordering: .relaxed)
         for arguments in commands {
             let rc = withArgv(arguments) { argv, lengths in
                 redisAppendCommandArgv(context, Int32(arguments.count), argv, lengths)
@@ -172,4 +175,12 @@ private func withArgv<R>(_ arguments: [[UInt8]], _ body: (UnsafeMutablePointer<U
     return pointers.withUnsafeMutableBufferPointer { argv in
         lengths.withUnsafeBufferPointer { body(argv.baseAddress!, $0.baseAddress!) }
     }
+}
+
+/// Counts of this process's Redis traffic (capacity figures: commands and round trips per request).
+public enum RedisStatistics {
+    /// Commands sent by every connection of the process (a pipeline counts each of its commands).
+    public static let commands = Atomic<Int>(0)
+    /// Round trips: one per pipeline (a single command is a pipeline of one).
+    public static let roundTrips = Atomic<Int>(0)
 }

@@ -1,6 +1,8 @@
 import Analytics
 import AnalyticsCache
 import Foundation
+import Postgres
+import Redis
 import Hummingbird
 import Metrics
 import Prometheus
@@ -20,6 +22,7 @@ struct OperationsController<Context: RequestContext> {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16_384)
             registry.emit(into: &buffer)
+            buffer.append(contentsOf: Array(Self.trafficCounters().utf8))
             if case .success(let fields)? = await dependencies.breaker.call({ try await WorkerMetrics.fetchOrThrow(dependencies.redis) }) {
                 buffer.append(contentsOf: Array(WorkerMetrics.render(fields).utf8))
             }
@@ -54,6 +57,16 @@ struct OperationsController<Context: RequestContext> {
             status: postgresUp ? "ready" : "unavailable", postgres: postgresUp ? "up" : "down", redis: redisUp ? "up" : "down",
             circuitBreaker: dependencies.breaker.state.rawValue, degraded: !redisUp || dependencies.breaker.state != .closed)
         return try Responses.json(readiness, status: postgresUp ? .ok : .serviceUnavailable)
+    }
+
+    /// What this process sent to Postgres and Redis since it started (Prometheus counters).
+    static func trafficCounters() -> String {
+        let counters = [
+            ("prpm_postgres_statements_total", "Statements sent to Postgres.", PostgresStatistics.statements.load(ordering: .relaxed)),
+            ("prpm_redis_commands_total", "Commands sent to Redis.", RedisStatistics.commands.load(ordering: .relaxed)),
+            ("prpm_redis_round_trips_total", "Round trips to Redis (a pipeline is one).", RedisStatistics.roundTrips.load(ordering: .relaxed)),
+        ]
+        return counters.map { "# HELP \($0.0) \($0.1)\n# TYPE \($0.0) counter\n\($0.0) \($0.2)\n" }.joined()
     }
 
     static func recordPoolGauges(_ dependencies: AppDependencies) {
