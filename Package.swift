@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(
             name: "AnalyticsAPITests",
             dependencies: [
-                "AnalyticsAPI", "Analytics", "AnalyticsPages", "Postgres", "Redis", "TestSupport",
+                "AnalyticsAPI", "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Postgres", "Redis", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -37,7 +37,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     let registry = Observability.bootstrapMetrics()
     let deadline = RequestDeadline(timeout: .milliseconds(config.requestTimeoutMs))
     let reader = CachedAnalytics(
-        source: DeadlineBoundReading(source: dependencies.queries, deadline: deadline), cache: dependencies.cache,
+        source: DeadlineBoundReading(source: dependencies.reading, deadline: deadline), cache: dependencies.cache,
         hotReads: dependencies.hotReads, authCacheSeconds: config.authCacheSeconds)
     let authenticator = await Authenticator(secret: config.jwtSecret, queries: dependencies.queries, cacheSeconds: config.authCacheSeconds)
 

@@ -31,6 +31,18 @@ public struct CachePolicy: Sendable {
     public var lockWait: Duration
     /// In-process near cache lifetime (0 disables it); never longer than `publicLag`.
     public var nearTTL: Duration = .seconds(1)
+    /// How far behind the primary the data of a public answer's computation may be (a hot
+    /// standby's largest accepted lag): such answers are stored as computed that much earlier,
+    /// so that a write the standby had not replayed yet still makes them stale on time.
+    public var replicaLagAllowance: Duration = .zero
+
+    /// The allowance for `endpoint`: public answers only (personal ones are read from the primary).
+    func snapshotAllowanceMillis(_ endpoint: CachedEndpoint) -> Int64 {
+        switch endpoint {
+        case .package, .trending, .popular, .summary: Int64(replicaLagAllowance.milliseconds)
+        case .user, .organization: 0
+        }
+    }
 
     public init(
         packageTTL: Int = 300, userTTL: Int = 60, organizationTTL: Int = 120, trendingTTL: Int = 60, staleGrace: Int = 60,
@@ -296,10 +308,10 @@ public final class ResponseCache: Sendable {
     {
         // Each store call asks the breaker itself (asking here too would take a half-open
         // breaker's one probe and never report on it).
-        guard storeUp else { return try await computeEntry(compute) }
+        guard storeUp else { return try await computeEntry(key, compute) }
         let token = Self.lockToken()
         guard let acquired = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) else {
-            return try await computeEntry(compute)
+            return try await computeEntry(key, compute)
         }
         if acquired {
             // Another flight may have stored a usable entry between our lookup and our lock.
@@ -314,7 +326,7 @@ public final class ResponseCache: Sendable {
     }
 
     private func computeAndStoreWithoutLock(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
-        let entry = try await computeEntry(compute)
+        let entry = try await computeEntry(key, compute)
         _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint)) }
         return entry
     }
@@ -324,7 +336,7 @@ public final class ResponseCache: Sendable {
     {
         let entry: CacheEntry
         do {
-            entry = try await computeEntry(compute)
+            entry = try await computeEntry(key, compute)
         } catch {
             _ = await guarded("unlock") { try await store.unlock(key, token: token) }
             throw error
@@ -357,11 +369,11 @@ public final class ResponseCache: Sendable {
     }
 
     /// The snapshot time is taken before the computation starts: every write acknowledged
-    /// before it is in the answer.
-    private func computeEntry(_ compute: @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
+    /// before it is in the answer (less the standby's lag allowance for public answers).
+    private func computeEntry(_ key: CacheKey, _ compute: @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
         computations.increment()
         computed.add(1, ordering: .relaxed)
-        let snapshot = CacheClock.snapshot()
+        let snapshot = CacheClock.snapshot() - policy.snapshotAllowanceMillis(key.endpoint)
         let started = ContinuousClock.now
         let body = try await compute()
         return CacheEntry(body: body, snapshot: snapshot, computeMillis: (ContinuousClock.now - started).milliseconds)

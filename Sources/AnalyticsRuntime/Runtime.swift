@@ -17,6 +17,13 @@ public final class Runtime: Sendable {
     public let postgres: PostgresClient
     public let redis: RedisClient
     public let queries: AnalyticsQueries
+    /// What cache misses are computed from: the primary's queries, or with `DATABASE_READ_URL`
+    /// the public ones from the hot standby while it is close enough (`StandbyRoutedReading`).
+    public let reading: any AnalyticsReading
+    /// The standby's gate (nil without one).
+    public let standbyGate: StandbyGate?
+    private let standby: PostgresClient?
+    private let standbyMonitor: Task<Void, Never>?
     public let cache: ResponseCache
     public let hotReads: HotReadRecorder
     public let breaker: CircuitBreaker
@@ -52,11 +59,32 @@ public final class Runtime: Sendable {
             logger.warning("redis circuit breaker changed state", metadata: ["state": "\(newState.rawValue)"])
         }
         queries = AnalyticsQueries(postgres: postgres)
-        cache = ResponseCache(store: RedisCacheStore(redis: redis), breaker: breaker, policy: config.cache, logger: logger)
+        var policy = config.cache
+        if let readURL = config.databaseReadURL {
+            let standby = PostgresClient(
+                configuration: PostgresConfiguration(url: readURL, statementTimeoutMs: config.postgresStatementTimeoutMs),
+                pool: .init(maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(2)), threadPool: postgresThreads)
+            let gate = StandbyGate(maxLag: config.standbyMaxLag)
+            self.standby = standby
+            standbyGate = gate
+            reading = StandbyRoutedReading(primary: queries, standby: AnalyticsQueries(postgres: standby), gate: gate)
+            standbyMonitor = Task { await StandbyMonitor.run(standby: standby, gate: gate, logger: logger) }
+            // Data up to the allowed lag (and one check interval) behind the primary.
+            policy.replicaLagAllowance = config.standbyMaxLag + StandbyMonitor.interval
+        } else {
+            standby = nil
+            standbyGate = nil
+            reading = queries
+            standbyMonitor = nil
+        }
+        cache = ResponseCache(store: RedisCacheStore(redis: redis), breaker: breaker, policy: policy, logger: logger)
         hotReads = HotReadRecorder(redis: redis, breaker: breaker, logger: logger)
     }
 
     public func shutdown() async {
+        standbyMonitor?.cancel()
+        await standbyMonitor?.value
+        standby?.shutdown()
         postgres.shutdown()
         redis.shutdown()
         try? await postgresThreads.shutdownGracefully()

@@ -7,6 +7,10 @@ import Settings
 /// Read from the environment; flags may override. HTTP settings live in the API's `AppConfig`.
 public struct RuntimeConfig: Sendable {
     public var databaseURL = "postgresql://prpm@127.0.0.1:5432/prpm"
+    /// A hot standby for the cache-miss computations of public answers (`DATABASE_READ_URL`).
+    public var databaseReadURL: String?
+    /// Past this replication lag the standby is not used (`DATABASE_READ_MAX_LAG_S`).
+    public var standbyMaxLag: Duration = .seconds(5)
     public var redisURL = "redis://127.0.0.1:6379/0"
     public var cache = CachePolicy()
     public var postgresPoolSize = 8
@@ -29,6 +33,8 @@ public struct RuntimeConfig: Sendable {
     /// Reads the variables; an invalid one is recorded in `env` (see `EnvironmentReader`).
     public init(reading env: inout EnvironmentReader) {
         if let value = env.string("DATABASE_URL") { databaseURL = value }
+        if let value = env.string("DATABASE_READ_URL"), !value.isEmpty { databaseReadURL = value }
+        if let value = env.seconds("DATABASE_READ_MAX_LAG_S", minimum: 0) { standbyMaxLag = value }
         if let value = env.string("REDIS_URL") { redisURL = value }
         if let value = env.int("CACHE_TTL_PACKAGE_S", in: 1...Int.max) { cache.packageTTL = value }
         if let value = env.int("CACHE_TTL_USER_S", in: 1...Int.max) { cache.userTTL = value }

@@ -62,7 +62,8 @@ public struct WorkerDependencies: Sendable {
     public let redis: RedisClient
     public let queries: AnalyticsQueries
     public let cache: ResponseCache
-    /// The package answers through the cache (refresh-ahead), computed by `queries`.
+    /// The package answers through the cache (refresh-ahead), computed by `reading` (the
+    /// runtime's: public answers from a hot standby when there is one) or else `queries`.
     public let analytics: CachedAnalytics
     public let config: WorkerConfig
     public let logger: Logger
@@ -71,14 +72,14 @@ public struct WorkerDependencies: Sendable {
 
     public init(
         postgres: PostgresClient, redis: RedisClient, queries: AnalyticsQueries, cache: ResponseCache, config: WorkerConfig, logger: Logger,
-        onJobFinished: (@Sendable (WorkerJob) -> Void)? = nil
+        reading: (any AnalyticsReading)? = nil, onJobFinished: (@Sendable (WorkerJob) -> Void)? = nil
     ) {
         self.onJobFinished = onJobFinished
         self.postgres = postgres
         self.redis = redis
         self.queries = queries
         self.cache = cache
-        self.analytics = CachedAnalytics(source: queries, cache: cache)
+        self.analytics = CachedAnalytics(source: reading ?? queries, cache: cache)
         self.config = config
         self.logger = logger
     }

@@ -142,7 +142,7 @@ struct Worker: AsyncParsableCommand {
         let worker = AnalyticsWorker(
             dependencies: WorkerDependencies(
                 postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
-                config: try WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger))
+                config: try WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger, reading: dependencies.reading))
         if let once {
             guard let job = WorkerJob(rawValue: once) else {
                 throw ValidationError("unknown job \(once): use refresh, trends or retention")

@@ -12,6 +12,10 @@ public enum TestEnvironment {
     public static var databaseURL: String {
         ProcessInfo.processInfo.environment["TEST_DATABASE_URL"] ?? "postgresql://prpm@127.0.0.1:54329/prpm_test"
     }
+    /// The hot standby of the test database (`Scripts/svc standby start` makes and starts it).
+    public static var standbyURL: String {
+        ProcessInfo.processInfo.environment["TEST_DATABASE_READ_URL"] ?? "postgresql://prpm@127.0.0.1:54330/prpm_test"
+    }
     public static var redisURL: String { ProcessInfo.processInfo.environment["TEST_REDIS_URL"] ?? "redis://127.0.0.1:63799/1" }
     public static let jwtSecret = "test-secret-0123456789abcdef0123456789abcdef"
     public static let ingestToken = "test-ingest-token"

@@ -1,11 +1,11 @@
 import Analytics
 import AnalyticsCache
 import Foundation
-import Postgres
-import Redis
 import Hummingbird
 import Metrics
+import Postgres
 import Prometheus
+import Redis
 
 /// /healthz, /readyz, /metrics, /openapi.json.
 struct OperationsController<Context: RequestContext> {
