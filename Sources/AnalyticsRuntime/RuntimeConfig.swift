@@ -10,7 +10,7 @@ public struct RuntimeConfig: Sendable {
     /// A hot standby for the cache-miss computations of public answers (`DATABASE_READ_URL`).
     public var databaseReadURL: String?
     /// Past this replication lag the standby is not used (`DATABASE_READ_MAX_LAG_S`).
-    public var standbyMaxLag: Duration = .seconds(5)
+    public var standbyMaxLag: Duration = .seconds(1)
     public var redisURL = "redis://127.0.0.1:6379/0"
     public var cache = CachePolicy()
     public var postgresPoolSize = 8
