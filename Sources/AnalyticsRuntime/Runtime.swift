@@ -49,8 +49,11 @@ public final class Runtime: Sendable {
                 maxQueueDelay: config.postgresMaxQueueMs > 0 ? .milliseconds(config.postgresMaxQueueMs) : nil),
             threadPool: postgresThreads)
         let timeout = Duration.milliseconds(config.redisTimeoutMs)
+        var redisConfiguration = try RedisConfiguration(url: config.redisURL, connectTimeout: timeout, commandTimeout: timeout)
+        redisConfiguration.sentinels = config.redisSentinels
+        redisConfiguration.sentinelMaster = config.redisSentinelMaster
         redis = RedisClient(
-            configuration: try RedisConfiguration(url: config.redisURL, connectTimeout: timeout, commandTimeout: timeout),
+            configuration: redisConfiguration,
             pool: .init(maxConnections: config.redisPoolSize, acquireTimeout: timeout), threadPool: redisThreads)
         let state = Gauge(label: "prpm_redis_circuit_state")
         breaker = CircuitBreaker(failureThreshold: config.breakerFailureThreshold, openDuration: .milliseconds(config.breakerOpenMs)) {

@@ -1,5 +1,6 @@
 import AnalyticsCache
 import Foundation
+import Redis
 import Settings
 
 /// What every process (`serve`, `worker`, `migrate`, `seed`) needs to reach and use Postgres
@@ -12,6 +13,11 @@ public struct RuntimeConfig: Sendable {
     /// Past this replication lag the standby is not used (`DATABASE_READ_MAX_LAG_S`).
     public var standbyMaxLag: Duration = .seconds(1)
     public var redisURL = "redis://127.0.0.1:6379/0"
+    /// Redis through Sentinel (`REDIS_SENTINELS=host:port,…`, `REDIS_SENTINEL_MASTER=name`): the
+    /// primary is asked of the sentinels and followed across failovers; `REDIS_URL` still
+    /// names the database number.
+    public var redisSentinels: [RedisConfiguration.Endpoint] = []
+    public var redisSentinelMaster: String?
     public var cache = CachePolicy()
     public var postgresPoolSize = 8
     public var postgresThreads = 4
@@ -36,6 +42,15 @@ public struct RuntimeConfig: Sendable {
         if let value = env.string("DATABASE_READ_URL"), !value.isEmpty { databaseReadURL = value }
         if let value = env.seconds("DATABASE_READ_MAX_LAG_S", minimum: 0) { standbyMaxLag = value }
         if let value = env.string("REDIS_URL") { redisURL = value }
+        if let value = env.string("REDIS_SENTINELS"), !value.isEmpty {
+            if let endpoints = RedisConfiguration.Endpoint.list(value) {
+                redisSentinels = endpoints
+            } else {
+                env.problem("REDIS_SENTINELS must be host:port[,host:port…], not \(value)")
+            }
+        }
+        if let value = env.string("REDIS_SENTINEL_MASTER"), !value.isEmpty { redisSentinelMaster = value }
+        if !redisSentinels.isEmpty, redisSentinelMaster == nil { env.problem("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the primary's name)") }
         if let value = env.int("CACHE_TTL_PACKAGE_S", in: 1...Int.max) { cache.packageTTL = value }
         if let value = env.int("CACHE_TTL_USER_S", in: 1...Int.max) { cache.userTTL = value }
         if let value = env.int("CACHE_TTL_ORG_S", in: 1...Int.max) { cache.organizationTTL = value }

@@ -5,12 +5,48 @@ import NIOPosix
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     public let pool: BlockingPool<RedisConnection>
+    private let watcher: Task<Void, Never>?
 
-    public init(configuration: RedisConfiguration, pool poolConfiguration: BlockingPool<RedisConnection>.Configuration, threadPool: NIOThreadPool) {
-        self.configuration = configuration
-        self.pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
-            try RedisConnection(configuration: configuration)
+    /// With Sentinel (`configuration.sentinels`, `sentinelMaster`), a watcher asks the sentinels
+    /// every `sentinelPoll` where the primary is; when they name another one, every connection
+    /// made before is dropped, so calls reach the new primary within about that time.
+    public init(
+        configuration: RedisConfiguration, pool poolConfiguration: BlockingPool<RedisConnection>.Configuration, threadPool: NIOThreadPool,
+        sentinelPoll: Duration = .milliseconds(250)
+    ) {
+        var configuration = configuration
+        if let master = configuration.sentinelMaster, !configuration.sentinels.isEmpty {
+            let watch = RedisPrimaryWatch()
+            configuration.primaryWatch = watch
+            let lookup = configuration
+            let pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
+                try RedisConnection(configuration: lookup)
+            }
+            self.pool = pool
+            watcher = Task.detached {
+                var known: RedisConfiguration.Endpoint?
+                while !Task.isCancelled {
+                    let named = try? await threadPool.runIfActive {
+                        try RedisConnection.primary(named: master, sentinels: lookup.sentinels, configuration: lookup)
+                    }
+                    if let named {
+                        if let known, known != named {
+                            watch.bump()
+                            pool.drainIdle()
+                        }
+                        known = named
+                    }
+                    try? await Task.sleep(for: sentinelPoll)
+                }
+            }
+        } else {
+            let plain = configuration
+            pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
+                try RedisConnection(configuration: plain)
+            }
+            watcher = nil
         }
+        self.configuration = configuration
     }
 
     /// One command. A connection-level failure drops the connection: the next call reconnects.
@@ -51,5 +87,8 @@ public final class RedisClient: Sendable {
         }
     }
 
-    public func shutdown() { pool.shutdown() }
+    public func shutdown() {
+        watcher?.cancel()
+        pool.shutdown()
+    }
 }

@@ -10,6 +10,34 @@ public struct RedisConfiguration: Sendable {
     public var database: Int
     public var connectTimeout: Duration
     public var commandTimeout: Duration
+    /// With Sentinel: the sentinels to ask (in order) and the name of the primary they watch.
+    /// Every new connection asks them where the primary is and checks that it is one
+    /// (`ROLE`); `host`/`port` are then not used.
+    public var sentinels: [Endpoint] = []
+    public var sentinelMaster: String?
+    /// Set by `RedisClient` with Sentinel: bumped when the sentinels name another primary, which
+    /// makes every connection made before unusable (the pool drops them).
+    public var primaryWatch: RedisPrimaryWatch?
+
+    public struct Endpoint: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        /// `host:port,host:port` (as `REDIS_SENTINELS`); nil when an entry is malformed.
+        public static func list(_ text: String) -> [Endpoint]? {
+            var endpoints: [Endpoint] = []
+            for item in text.split(separator: ",") {
+                let parts = item.trimmingCharacters(in: .whitespaces).split(separator: ":")
+                guard parts.count == 2, !parts[0].isEmpty, let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+                endpoints.append(Endpoint(host: String(parts[0]), port: port))
+            }
+            return endpoints.isEmpty ? nil : endpoints
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 6379, database: Int = 0, connectTimeout: Duration = .milliseconds(200),
@@ -35,13 +63,44 @@ public struct RedisConfiguration: Sendable {
     }
 }
 
+/// The primary's generation under Sentinel: one more each time the sentinels name another primary.
+public final class RedisPrimaryWatch: Sendable {
+    private let counter = Atomic<Int>(0)
+    public init() {}
+    public var generation: Int { counter.load(ordering: .relaxed) }
+    public func bump() { counter.add(1, ordering: .relaxed) }
+}
+
 /// One hiredis connection. Not thread-safe, and unusable after an error: the pool drops it.
 public final class RedisConnection: BlockingConnection, @unchecked Sendable {
     private var context: UnsafeMutablePointer<redisContext>?
     private var broken = false
+    private var watch: RedisPrimaryWatch?
+    private var generation = 0
 
-    public init(configuration: RedisConfiguration) throws {
-        let context = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeval(configuration.connectTimeout))
+    public convenience init(configuration: RedisConfiguration) throws {
+        let generation = configuration.primaryWatch?.generation ?? 0
+        var target = RedisConfiguration.Endpoint(host: configuration.host, port: configuration.port)
+        if let master = configuration.sentinelMaster, !configuration.sentinels.isEmpty {
+            target = try Self.primary(named: master, sentinels: configuration.sentinels, configuration: configuration)
+        }
+        try self.init(endpoint: target, configuration: configuration)
+        watch = configuration.primaryWatch
+        self.generation = generation
+        if configuration.sentinelMaster != nil, !configuration.sentinels.isEmpty {
+            // A sentinel's answer may be a moment old (a failover under way): only a primary will do.
+            guard case .array(let role)? = try? command(["ROLE"]), role.first?.string == "master" else {
+                close()
+                throw RedisError.connection("\(target.host):\(target.port) is not the primary (yet)")
+            }
+        }
+        if configuration.database != 0 {
+            _ = try command(["SELECT", String(configuration.database)])
+        }
+    }
+
+    private init(endpoint: RedisConfiguration.Endpoint, configuration: RedisConfiguration) throws {
+        let context = redisConnectWithTimeout(endpoint.host, Int32(endpoint.port), timeval(configuration.connectTimeout))
         guard let context else { throw RedisError.connection("out of memory") }
         self.context = context
         if context.pointee.err != 0 {
@@ -51,14 +110,33 @@ public final class RedisConnection: BlockingConnection, @unchecked Sendable {
             throw RedisError.connection(message)
         }
         redisSetTimeout(context, timeval(configuration.commandTimeout))
-        if configuration.database != 0 {
-            _ = try command(["SELECT", String(configuration.database)])
+    }
+
+    /// Asks the sentinels in turn where the primary `name` is (`SENTINEL get-master-addr-by-name`).
+    static func primary(
+        named name: String, sentinels: [RedisConfiguration.Endpoint], configuration: RedisConfiguration
+    ) throws -> RedisConfiguration.Endpoint {
+        var problems: [String] = []
+        for sentinel in sentinels {
+            do {
+                let connection = try RedisConnection(endpoint: sentinel, configuration: configuration)
+                defer { connection.close() }
+                if case .array(let address) = try connection.command(["SENTINEL", "get-master-addr-by-name", name]), address.count == 2,
+                    let host = address[0].string, let port = address[1].string.flatMap(Int.init)
+                {
+                    return RedisConfiguration.Endpoint(host: host, port: port)
+                }
+                problems.append("\(sentinel.host):\(sentinel.port) knows no primary \(name)")
+            } catch {
+                problems.append("\(sentinel.host):\(sentinel.port): \(error)")
+            }
         }
+        throw RedisError.connection("no sentinel named the primary: " + problems.joined(separator: "; "))
     }
 
     deinit { close() }
 
-    public var isUsable: Bool { context != nil && !broken }
+    public var isUsable: Bool { context != nil && !broken && (watch.map { $0.generation == generation } ?? true) }
 
     public func close() {
         if let context { redisFree(context) }
@@ -97,6 +175,12 @@ public final class RedisConnection: BlockingConnection, @unchecked Sendable {
             let reply = raw!.assumingMemoryBound(to: redisReply.self)
             replies.append(Self.convert(reply))
             freeReplyObject(raw)
+        }
+        // A primary demoted by a failover answers writes with READONLY: this connection leads
+        // nowhere any more (the pool drops it; a new one asks the sentinels again).
+        for case .error(let message) in replies where message.hasPrefix("READONLY") {
+            broken = true
+            throw RedisError.connection(message)
         }
         return replies
     }
