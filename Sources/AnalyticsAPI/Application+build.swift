@@ -75,11 +75,30 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     return router
 }
 
+/// `HEAD` for every `GET` route (RFC 9110 §9.3.2): answered as the GET, with its status and
+/// headers and without its body (`Content-Length` still says how long it is). Outside the
+/// router, whose routes are matched by method.
+struct HeadAsGetResponder<Responder: HTTPResponder>: HTTPResponder {
+    let responder: Responder
+
+    func respond(to request: Request, context: Responder.Context) async throws -> Response {
+        guard request.method == .head else { return try await responder.respond(to: request, context: context) }
+        var head = request.head
+        head.method = .get
+        var response = try await responder.respond(to: Request(head: head, body: request.body), context: context)
+        // A body that declares the GET's length and writes nothing.
+        let length = response.body.contentLength
+        response.body = ResponseBody(contentLength: length) { writer in try await writer.finish(nil) }
+        return response
+    }
+}
+
 /// The HTTP application of `prpm-analytics serve`.
 public func buildApplication(_ dependencies: AppDependencies) async throws -> some ApplicationProtocol {
     let router = await buildRouter(dependencies)
     var app = Application(
-        router: router, server: GuardedHTTPServer.builder(dependencies.config.connections, logger: dependencies.logger),
+        responder: HeadAsGetResponder(responder: router.buildResponder()),
+        server: GuardedHTTPServer.builder(dependencies.config.connections, logger: dependencies.logger),
         configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
         logger: dependencies.logger)
     app.addServices(HotReadService(recorder: dependencies.hotReads))

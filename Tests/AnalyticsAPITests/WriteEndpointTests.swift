@@ -1,4 +1,5 @@
 import Analytics
+import AnalyticsAPI
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -345,11 +346,44 @@ struct AuthenticationTests {
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "POST")
             #expect(wrongMethod.errorCode == "method_not_allowed")
+            // Routes with parameters too (the router names them `{name}`), pages included.
+            for (path, allow) in [
+                ("/api/v1/analytics/package/\(UUID())", "GET, HEAD"), ("/api/v1/analytics/package/x/badge/runs.svg", "GET, HEAD"),
+                ("/packages/some-package", "GET, HEAD"), ("/usage/\(UUID())/feedback", "GET, HEAD, POST"),
+            ] {
+                let response = try await client.execute(uri: path, method: .delete) { $0 }
+                #expect(response.status == .methodNotAllowed, "\(path)")
+                #expect(response.headers[.allow] == allow, "\(path)")
+            }
             let health = try await client.get("/healthz")
             #expect(health.status == .ok)
             let ready = try await client.get("/readyz")
             #expect(ready.status == .ok)
             #expect(ready.object["postgres"] as? String == "up")
+        }
+    }
+}
+
+/// `HEAD` on every GET route of the served application: the GET's status and headers, no body.
+@Suite("HEAD requests", .serialized)
+struct HeadRequestTests {
+    @Test func headAnswersLikeGetWithoutABody() async throws {
+        let replica = try await makeReplica { $0.port = 0 }
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("head")
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
+                for path in ["/healthz", "/api/v1/analytics/package/\(package.id)", "/api/v1/analytics/package/\(package.id)/badge/runs.svg", "/"] {
+                    let get = try await client.execute(uri: path, method: .get) { $0 }
+                    let head = try await client.execute(uri: path, method: .head) { $0 }
+                    #expect(head.status == get.status, "\(path)")
+                    #expect(head.body.readableBytes == 0, "\(path)")
+                    #expect(head.headers[.contentType] == get.headers[.contentType], "\(path)")
+                    #expect(head.headers[.contentLength] == String(get.body.readableBytes), "\(path)")
+                }
+                let missing = try await client.execute(uri: "/packages/no-such-\(UUID())", method: .head) { $0 }
+                #expect(missing.status == .notFound && missing.body.readableBytes == 0)
+            }
         }
     }
 }

@@ -42,11 +42,17 @@ final class RouteTable: Sendable {
         self.routes.withLock { $0 = routes.map { (path, method) in (path.split(separator: "/").map(String.init), method) } }
     }
 
+    /// A pattern segment that matches any one segment: `:name` or `{name}` (as the router
+    /// prints them), or a wildcard.
+    static func isParameter(_ segment: String) -> Bool {
+        segment.hasPrefix(":") || (segment.hasPrefix("{") && segment.hasSuffix("}")) || segment == "*"
+    }
+
     func methods(for path: String) -> Set<HTTPRequest.Method> {
         let parts = path.split(separator: "/").map(String.init)
         var methods: Set<HTTPRequest.Method> = []
         for route in routes.withLock({ $0 }) where route.segments.count == parts.count {
-            let matches = zip(route.segments, parts).allSatisfy { pattern, part in pattern.hasPrefix(":") || pattern == part }
+            let matches = zip(route.segments, parts).allSatisfy { pattern, part in Self.isParameter(pattern) || pattern == part }
             if matches {
                 methods.insert(route.method)
                 if route.method == .get { methods.insert(.head) }
