@@ -11,6 +11,14 @@ struct BadgeController<Context: RequestContext> {
     /// The badge figures of a cached package answer, by its strong ETag (decoding the JSON
     /// answer on every badge read was 6 % of the server's CPU under the full mix).
     let figures = TTLCache<String, BadgeStats>(ttl: .seconds(600), capacity: 20_000)
+    /// Rendered badges (bytes and their ETag) by answer ETag, metric, format, style and label:
+    /// equal figures give equal bytes, so a badge is drawn once per answer, not per view.
+    let rendered = TTLCache<String, RenderedBadge>(ttl: .seconds(600), capacity: 50_000)
+
+    struct RenderedBadge: Sendable {
+        let body: [UInt8]
+        let etag: String
+    }
 
     func register(on router: RouterGroup<Context>) {
         router.get("package/:packageId/badge/:file", use: badge)
@@ -43,11 +51,18 @@ struct BadgeController<Context: RequestContext> {
         } catch AnalyticsError.packageNotFound {
             return Self.render(Badge.notFound(label: label ?? metric.defaultLabel), format: format, style: style, status: .notFound, request: request)
         }
-        let stats = try badgeStats(cached.entry)
-        let badge = metric.badge(for: stats, label: label)
-        let body = format == .svg ? Array(badge.svg(style: style).utf8) : badge.endpointJSON()
+        let key = "\(cached.entry.etag)|\(metric.rawValue)|\(format.rawValue)|\(style.rawValue)|\(label ?? "")"
+        let badge: RenderedBadge
+        if let known = rendered[key] {
+            badge = known
+        } else {
+            let drawn = metric.badge(for: try badgeStats(cached.entry), label: label)
+            let body = format == .svg ? Array(drawn.svg(style: style).utf8) : drawn.endpointJSON()
+            badge = RenderedBadge(body: body, etag: ETag.strong(body))
+            rendered[key] = badge
+        }
         return Responses.cachedBody(
-            body, etag: ETag.strong(body), status: cached.status, freshness: cached.httpFreshness(), contentType: format.contentType,
+            badge.body, etag: badge.etag, status: cached.status, freshness: cached.httpFreshness(), contentType: format.contentType,
             request: request,
             visibility: .publicData)
     }
