@@ -60,8 +60,10 @@ struct SignInPageTests {
                 #expect(refused.text.contains(#"id="token-error" role="alert">"#) && refused.text.contains("token"))
             }
             // Another site's form is refused.
-            let crossSite = try await client.postForm("/login", [("token", token)], headers: [HTTPField.Name("Origin")!: "https://evil.example"])
-            #expect(crossSite.status == .forbidden && crossSite.sessionCookie == nil)
+            for origin in ["https://evil.example", "null"] {
+                let crossSite = try await client.postForm("/login", [("token", token)], headers: [HTTPField.Name("Origin")!: origin])
+                #expect(crossSite.status == .forbidden && crossSite.sessionCookie == nil, "\(origin)")
+            }
             // Signing out clears the cookie.
             let out = try await client.postForm("/logout", [], headers: cookie(token))
             #expect(out.status == .seeOther && out.sessionCookie?.contains("Max-Age=0") == true)

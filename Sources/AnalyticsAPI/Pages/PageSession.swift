@@ -68,7 +68,8 @@ struct PageSession: Sendable {
         if let site = request.headers[HTTPField.Name("Sec-Fetch-Site")!], !["same-origin", "none"].contains(site) {
             throw APIError(.forbidden, code: "cross_site", message: "forms of this site can only be sent from its own pages")
         }
-        if let origin = request.headers[HTTPField.Name("Origin")!], origin != "null" {
+        // `Origin: null` (a sandboxed frame, a page of another site opened as data) is not ours either.
+        if let origin = request.headers[HTTPField.Name("Origin")!] {
             let host = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
             guard host != nil, host == request.head.authority else {
                 throw APIError(.forbidden, code: "cross_site", message: "forms of this site can only be sent from its own pages")

@@ -85,7 +85,7 @@ struct PagesController<Context: RequestContext> {
     /// `/usage/:usageId/feedback`: the widget for one of the reader's runs.
     @Sendable func feedbackForm(_ request: Request, context: Context) async throws -> Response {
         if let signedIn = try await session.signInFromQuery(request) { return signedIn }
-        let row = try await usageRow(request, context: context)
+        let (_, row) = try await usageRow(request, context: context)
         let saved = request.uri.queryParameters.get("saved") == "1"
         return Responses.html(renderer.render(FeedbackPage(row: row, saved: saved), page: "feedback"))
     }
@@ -94,7 +94,7 @@ struct PagesController<Context: RequestContext> {
     /// shown beside their answer (422), success goes back to the widget (303, post/redirect/get).
     @Sendable func sendFeedback(_ request: Request, context: Context) async throws -> Response {
         try PageSession.requireSameOrigin(request)
-        let row = try await usageRow(request, context: context)
+        let (user, row) = try await usageRow(request, context: context)
         let form = try await Self.form(FeedbackForm.self, request, limit: maxBodyBytes)
         var input = FeedbackInput(
             usageId: row.id, wasHelpful: form.wasHelpful.flatMap { ["yes": true, "no": false][$0] },
@@ -112,7 +112,7 @@ struct PagesController<Context: RequestContext> {
             let page = FeedbackPage(row: row, form: input, error: (field, reason))
             return Responses.html(renderer.render(page, page: "feedback"), status: .unprocessableContent)
         }
-        _ = try await feedback.submit(input, userId: try await session.user(request))
+        _ = try await feedback.submit(input, userId: user)
         return Responses.redirect(to: "/usage/\(row.id.uuidString.lowercased())/feedback?saved=1")
     }
 
@@ -122,13 +122,13 @@ struct PagesController<Context: RequestContext> {
         var feedback: String?
     }
 
-    /// The reader's own usage row named by the path (404 for any other, as the JSON API).
-    private func usageRow(_ request: Request, context: Context) async throws -> UsageRow {
+    /// The reader and their own usage row named by the path (404 for any other, as the JSON API).
+    private func usageRow(_ request: Request, context: Context) async throws -> (UUID, UsageRow) {
         let user = try await session.user(request)
         guard let id = UUID(uuidString: try context.parameters.require("usageId")), let row = try await queries.usageRow(id, owner: user) else {
             throw AnalyticsError.usageNotFound
         }
-        return row
+        return (user, row)
     }
 
     // MARK: Signing in
