@@ -37,7 +37,7 @@ public struct HomePage: Sendable {
             if entry.trend == "new" {
                 change = "new"
             } else if let pct = entry.changePct {
-                change = (pct > 0 ? "+" : "") + Self.decimal(pct) + "%"
+                change = PageFormat.signedPercent(pct)
             } else {
                 change = entry.trend
             }
@@ -50,10 +50,5 @@ public struct HomePage: Sendable {
         }
         hasTrending = !self.trending.isEmpty
         hasPopular = !self.popular.isEmpty
-    }
-
-    /// 15.0 → "15", -8.3 → "-8.3".
-    static func decimal(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }

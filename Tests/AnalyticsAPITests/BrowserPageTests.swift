@@ -102,6 +102,11 @@ struct BrowserPageTests {
     }
 
     static func home(_ page: BrowserPage, base: String, client: some TestClientProtocol) async throws {
+        // Site-wide answers are refreshed by their TTL and served STALE while that happens: make
+        // them fresh first, so that the page and the JSON read below show the same entries.
+        for path in ["/api/v1/analytics/summary", "/api/v1/analytics/popular?days=30&limit=10", "/api/v1/analytics/trending?limit=10"] {
+            try await TestEnvironment.eventually("\(path) is fresh", timeout: .seconds(5)) { try await client.get(path).cacheStatus == "HIT" }
+        }
         try await page.goto(base + "/")
         let summary = try await client.get("/api/v1/analytics/summary").json(SiteSummary.self)
         #expect(try await figure(page, "totalRuns") == PageFormat.grouped(summary.totalRuns))

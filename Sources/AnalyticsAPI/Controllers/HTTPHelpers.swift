@@ -24,9 +24,14 @@ extension Request {
 
     /// The body, at most `limit` bytes (413 beyond), which must be JSON (415 otherwise).
     mutating func jsonBody(limit: Int) async throws -> [UInt8] {
+        try await collectBody(limit: limit, mediaType: "application/json")
+    }
+
+    /// The body, at most `limit` bytes (413 beyond), which must be of `mediaType` (415 otherwise).
+    mutating func collectBody(limit: Int, mediaType: String) async throws -> [UInt8] {
         let contentType = headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
+        guard contentType.hasPrefix(mediaType) else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be \(mediaType)")
         }
         if let length = headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError(.contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")

@@ -183,12 +183,10 @@ struct PagesController<Context: RequestContext> {
 
     /// An `application/x-www-form-urlencoded` body of at most `limit` bytes.
     static func form<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
-        guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "forms must be application/x-www-form-urlencoded")
-        }
-        let body = try await request.body.collect(upTo: limit)
+        var request = request
+        let body = try await request.collectBody(limit: limit, mediaType: "application/x-www-form-urlencoded")
         do {
-            return try URLEncodedFormDecoder().decode(T.self, from: String(buffer: body))
+            return try URLEncodedFormDecoder().decode(T.self, from: String(decoding: body, as: UTF8.self))
         } catch {
             throw APIError.badRequest("the form could not be read", code: "malformed_body")
         }
