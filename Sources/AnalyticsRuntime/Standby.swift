@@ -20,8 +20,7 @@ public final class StandbyGate: Sendable {
 
     /// A check's result: the lag, or nil when the standby did not answer.
     public func record(lagSeconds: Double?) {
-        let limit = Double(maxLag.components.seconds) + Double(maxLag.components.attoseconds) / 1e18
-        state.withLock { $0 = (lagSeconds.map { $0 <= limit } ?? false, lagSeconds) }
+        state.withLock { $0 = (lagSeconds.map { Duration.seconds($0) <= maxLag } ?? false, lagSeconds) }
     }
 
     func markDown() { state.withLock { $0.usable = false } }

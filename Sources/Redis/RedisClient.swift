@@ -15,38 +15,35 @@ public final class RedisClient: Sendable {
         sentinelPoll: Duration = .milliseconds(250)
     ) {
         var configuration = configuration
-        if let master = configuration.sentinelMaster, !configuration.sentinels.isEmpty {
-            let watch = RedisPrimaryWatch()
-            configuration.primaryWatch = watch
-            let lookup = configuration
-            let pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
-                try RedisConnection(configuration: lookup)
-            }
-            self.pool = pool
-            watcher = Task.detached {
-                var known: RedisConfiguration.Endpoint?
-                while !Task.isCancelled {
-                    let named = try? await threadPool.runIfActive {
-                        try RedisConnection.primary(named: master, sentinels: lookup.sentinels, configuration: lookup)
-                    }
-                    if let named {
-                        if let known, known != named {
-                            watch.bump()
-                            pool.drainIdle()
-                        }
-                        known = named
-                    }
-                    try? await Task.sleep(for: sentinelPoll)
-                }
-            }
-        } else {
-            let plain = configuration
-            pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
-                try RedisConnection(configuration: plain)
-            }
-            watcher = nil
+        let sentinel = configuration.sentinelPrimary
+        let watch = sentinel.map { _ in RedisPrimaryWatch() }
+        configuration.primaryWatch = watch
+        let connect = configuration
+        let pool = BlockingPool(name: "redis", configuration: poolConfiguration, threadPool: threadPool) {
+            try RedisConnection(configuration: connect)
         }
+        self.pool = pool
         self.configuration = configuration
+        guard let master = sentinel, let watch else {
+            watcher = nil
+            return
+        }
+        watcher = Task.detached {
+            var known: RedisConfiguration.Endpoint?
+            while !Task.isCancelled {
+                let named = try? await threadPool.runIfActive {
+                    try RedisConnection.primary(named: master, sentinels: connect.sentinels, configuration: connect)
+                }
+                if let named {
+                    if let known, known != named {
+                        watch.bump()
+                        pool.drainIdle()
+                    }
+                    known = named
+                }
+                try? await Task.sleep(for: sentinelPoll)
+            }
+        }
     }
 
     /// One command. A connection-level failure drops the connection: the next call reconnects.

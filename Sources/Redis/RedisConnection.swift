@@ -15,6 +15,9 @@ public struct RedisConfiguration: Sendable {
     /// (`ROLE`); `host`/`port` are then not used.
     public var sentinels: [Endpoint] = []
     public var sentinelMaster: String?
+
+    /// The primary's name when the sentinels are to be asked (both are set).
+    var sentinelPrimary: String? { sentinels.isEmpty ? nil : sentinelMaster }
     /// Set by `RedisClient` with Sentinel: bumped when the sentinels name another primary, which
     /// makes every connection made before unusable (the pool drops them).
     public var primaryWatch: RedisPrimaryWatch?
@@ -81,13 +84,14 @@ public final class RedisConnection: BlockingConnection, @unchecked Sendable {
     public convenience init(configuration: RedisConfiguration) throws {
         let generation = configuration.primaryWatch?.generation ?? 0
         var target = RedisConfiguration.Endpoint(host: configuration.host, port: configuration.port)
-        if let master = configuration.sentinelMaster, !configuration.sentinels.isEmpty {
+        let master = configuration.sentinelPrimary
+        if let master {
             target = try Self.primary(named: master, sentinels: configuration.sentinels, configuration: configuration)
         }
         try self.init(endpoint: target, configuration: configuration)
         watch = configuration.primaryWatch
         self.generation = generation
-        if configuration.sentinelMaster != nil, !configuration.sentinels.isEmpty {
+        if master != nil {
             // A sentinel's answer may be a moment old (a failover under way): only a primary will do.
             guard case .array(let role)? = try? command(["ROLE"]), role.first?.string == "master" else {
                 close()

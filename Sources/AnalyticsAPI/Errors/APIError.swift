@@ -4,6 +4,7 @@ import ConnectionPool
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Metrics
 import Postgres
 
@@ -50,6 +51,16 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 }
 
 extension APIError {
+    /// `from(error)`, with server-side failures (5xx) logged: what both error middlewares
+    /// (JSON and pages) answer with.
+    static func answering(_ error: any Error, logger: Logger) -> APIError {
+        let apiError = from(error)
+        if apiError.status.code >= 500 {
+            logger.error("request failed", metadata: ["error": "\(error)", "status": "\(apiError.status.code)"])
+        }
+        return apiError
+    }
+
     /// The one place where errors of the lower layers become HTTP answers.
     static func from(_ error: any Error) -> APIError {
         switch error {

@@ -13,7 +13,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            var apiError = APIError.from(error)
+            var apiError = APIError.answering(error, logger: context.logger)
             if let http = error as? HTTPError, http.status == .notFound {
                 let allowed = routes.methods(for: request.uri.path)
                 if !allowed.isEmpty {
@@ -21,9 +21,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                         .methodNotAllowed, code: "method_not_allowed", message: "\(request.method) is not allowed here",
                         headers: [.allow: allowed.map(\.rawValue).sorted().joined(separator: ", ")])
                 }
-            }
-            if apiError.status.code >= 500 {
-                context.logger.error("request failed", metadata: ["error": "\(error)", "status": "\(apiError.status.code)"])
             }
             return try apiError.response(from: request, context: context)
         }

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Errors of the pages as pages: the mapping of `APIError.from` (the one place errors become
-/// statuses), rendered as HTML. A 401 shows the login form, which brings the reader back.
+/// statuses, `APIError.answering`), rendered as HTML. A 401 shows the login form, which brings the reader back.
 struct PageErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let renderer: PageRenderer
 
@@ -12,10 +12,7 @@ struct PageErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
-                context.logger.error("page failed", metadata: ["error": "\(error)", "status": "\(apiError.status.code)"])
-            }
+            let apiError = APIError.answering(error, logger: context.logger)
             var headers = apiError.headers
             headers[.wwwAuthenticate] = nil
             if apiError.status == .unauthorized {
