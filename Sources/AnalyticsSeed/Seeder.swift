@@ -94,7 +94,13 @@ public enum Seeder {
                 "from": "\(DayFormat.string(world.firstDay))", "to": "\(DayFormat.string(today - 1))",
             ])
         let sampled = try await client.withConnection { connection in
-            try load(world, into: connection, logger: logger)
+            let sampled = try load(world, into: connection, logger: logger)
+            let vacuumStarted = ContinuousClock.now
+            try connection.execute("SET statement_timeout = 0")
+            try connection.execute("VACUUM playground_usage")
+            try connection.execute("RESET statement_timeout")
+            logger.info("seed: vacuumed", metadata: ["seconds": "\(String(format: "%.1f", (ContinuousClock.now - vacuumStarted).seconds))"])
+            return sampled
         }
         if let path = options.fixturesPath {
             try Fixtures(world: world, sampled: sampled).write(to: path)
@@ -121,10 +127,16 @@ public enum Seeder {
             try copySmallTables(world, into: c)
             logger.info("seed: users, organizations, members, packages and sessions loaded", metadata: ["sessions": "\(world.sessions.count)"])
 
+            // The monthly partitions of the seed's days (migration 12), so no row waits in the default partition.
+            _ = try c.query(
+                "SELECT usage_partitions_ensure($1::date, $2::date)", [DayFormat.string(world.firstDay), DayFormat.string(world.today)])
             // COPY FREEZE needs the table truncated in this transaction; it is empty (checked above under the lock).
             // Should a future foreign key point at playground_usage, TRUNCATE fails: then load without FREEZE.
+            // Postgres cannot COPY FREEZE into a partitioned table: the VACUUM after the load sets the hint bits
+            // and the visibility map instead (index-only scans need it).
+            var freeze = try c.query("SELECT relkind <> 'p' AS plain FROM pg_class WHERE oid = 'playground_usage'::regclass")
+                .first!.decode("plain", as: Bool.self)
             try c.execute("SAVEPOINT seed_truncate")
-            var freeze = true
             do {
                 try c.execute("TRUNCATE playground_usage")
                 try c.execute("RELEASE SAVEPOINT seed_truncate")

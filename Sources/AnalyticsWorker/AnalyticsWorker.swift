@@ -150,6 +150,9 @@ public struct AnalyticsWorker: Service {
                 metadata["packages"] = "\(try await jobs.trends(fence: fence))"
             case .retention:
                 let result = try await jobs.retention(fence: fence)
+                metadata["partitions_created"] = "\(result.partitionsCreated)"
+                metadata["partitions_retired"] = "\(result.partitionsRetired)"
+                metadata["partitions_busy"] = "\(result.partitionsBusy)"
                 metadata["archived"] = "\(result.rowsArchived)"
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"

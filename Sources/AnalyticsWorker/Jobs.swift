@@ -36,16 +36,21 @@ struct Jobs: Sendable {
     // MARK: retention
 
     struct RetentionResult: Sendable, Equatable {
+        var partitionsCreated = 0
+        var partitionsRetired = 0
+        var partitionsBusy = 0
         var rowsArchived = 0
         var feedbackCleared = 0
         var usersAnonymized = 0
         var idempotencyKeysExpired = 0
     }
 
-    /// Folds usage rows older than 12 months into `usage_daily_archive` and deletes them,
-    /// batch by batch (each batch one short transaction: a crash loses nothing and counts
-    /// nothing twice); clears feedback text older than 6 months; anonymizes users deleted
-    /// more than 30 days ago; forgets `Idempotency-Key`s older than 24 hours.
+    /// Keeps the monthly partitions of `playground_usage` ready ahead; folds usage rows older
+    /// than 12 months into `usage_daily_archive` and removes them, whole months at once
+    /// (fold and truncate a partition, then drop it) and the rest batch by batch (each step
+    /// one short transaction: a crash loses nothing and counts nothing twice); clears feedback
+    /// text older than 6 months; anonymizes users deleted more than 30 days ago; forgets
+    /// `Idempotency-Key`s older than 24 hours.
     func retention(fence: JobFence? = nil) async throws -> RetentionResult {
         var result = RetentionResult()
         let batch = deps.config.retentionBatchSize
@@ -59,7 +64,17 @@ struct Jobs: Sendable {
                 if done < batch { return total }
             }
         }
-        result.rowsArchived = try await batches { try await queries.archiveOldUsage(batch: batch, guard: fence?.check) }
+        let config = deps.config
+        result.partitionsCreated = try await queries.maintainUsagePartitions(monthsAhead: config.partitionMonthsAhead, guard: fence?.check)
+        for partition in try await queries.expiredUsagePartitions() {
+            if let rows = try await queries.retireUsagePartition(partition, lockTimeout: config.partitionLockTimeout, guard: fence?.check) {
+                result.rowsArchived += rows
+                result.partitionsRetired += 1
+            } else {
+                result.partitionsBusy += 1
+            }
+        }
+        result.rowsArchived += try await batches { try await queries.archiveOldUsage(batch: batch, guard: fence?.check) }
         result.feedbackCleared = try await batches { try await queries.clearOldFeedback(batch: batch, guard: fence?.check) }
         result.usersAnonymized = try await queries.anonymizeDeletedUsers(guard: fence?.check)
         result.idempotencyKeysExpired = try await batches { try await queries.expireIdempotencyKeys(batch: batch, guard: fence?.check) }

@@ -22,6 +22,11 @@ public struct WorkerConfig: Sendable {
     public var hotPackages = 1000
     public var refreshWindows = [7, 30, 90]
     public var retentionBatchSize = 5000
+    /// Monthly partitions of `playground_usage` kept ready after the current month.
+    public var partitionMonthsAhead = 3
+    /// How long retiring a partition may wait for its locks (readers queue behind a waiting
+    /// lock); on timeout the partition is left as it was and the next retention run retries.
+    public var partitionLockTimeout: Duration = .seconds(1)
     /// The jobs this worker schedules (`WORKER_JOBS`, comma-separated; all by default).
     public var jobs = Set(WorkerJob.allCases)
     /// Consumer name in the stream group (unique per process).

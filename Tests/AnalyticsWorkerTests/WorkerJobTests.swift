@@ -181,6 +181,102 @@ extension WorkerSuites {
             }
         }
 
+        /// Rows of `monthsAgo` whole months back, in a partition of their own (moved there from
+        /// the default partition), for the retention tests.
+        func expiredMonth(_ f: Fixture, monthsAgo: Int, package: UUID, user: UUID, rows: Int) async throws -> String {
+            let ids = try await f.usage((0..<rows).map { _ in Fixture.Usage(user: user, package: package) })
+            try await f.exec(
+                """
+                UPDATE playground_usage SET created_at = date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                  - make_interval(months => $2) + interval '3 days', user_rating = 3 WHERE id = ANY($1::uuid[])
+                """, [PostgresArray(ids), monthsAgo])
+            let month = try #require(
+                try await f.scalar("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY_MM') FROM playground_usage WHERE id = $1", [ids[0]]))
+            try await f.exec("SELECT usage_partition_create(to_date($1, 'YYYY_MM'))", [month])
+            #expect(
+                try await f.scalar("SELECT count(*)::text FROM playground_usage_p\(month) WHERE package_id = $1", [package]) == "\(rows)")
+            return "playground_usage_p\(month)"
+        }
+
+        @Test func retentionRetiresWholeExpiredMonthsAndCreatesMonthsAhead() async throws {
+            let (worker, deps) = try await makeWorker()
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let package = try await f.package("retired-month")
+                let user = try await f.user("retired-month")
+                let partition = try await expiredMonth(f, monthsAgo: 20, package: package.id, user: user, rows: 7)
+                let rollup = "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1"
+                let rollupBefore = try await f.scalar(rollup, [package.id])
+                #expect(rollupBefore == "7/21")
+                try await f.exec("DROP TABLE IF EXISTS playground_usage_p\(partitionMonth(monthsAhead: 3))")
+
+                let result = try await Jobs(deps: worker.deps).retention()
+
+                #expect(result.partitionsRetired >= 1)
+                #expect(result.partitionsBusy == 0)
+                #expect(result.partitionsCreated >= 1, "the third month ahead was dropped above and is created again")
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
+                #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "0")
+                #expect(
+                    try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
+                        == "7/21")
+                #expect(try await f.scalar(rollup, [package.id]) == rollupBefore, "the package rollups are kept")
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", ["playground_usage_p\(partitionMonth(monthsAhead: 3))"]) != nil)
+                // A second run finds nothing more to retire and counts nothing twice.
+                let again = try await Jobs(deps: worker.deps).retention()
+                #expect(again.partitionsRetired == 0)
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "7")
+            }
+        }
+
+        @Test func aBusyExpiredMonthIsLeftUntouchedAndRetiredByTheNextRun() async throws {
+            let (worker, deps) = try await makeWorker {
+                $0.partitionLockTimeout = .milliseconds(100)
+                $0.retentionBatchSize = 1_000_000  // so the row-by-row path does not take the rows either
+            }
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let package = try await f.package("busy-month")
+                let user = try await f.user("busy-month")
+                let partition = try await expiredMonth(f, monthsAgo: 22, package: package.id, user: user, rows: 4)
+                // A long reader of that month holds it while retention runs.
+                let reader = Task {
+                    try await deps.postgres.withConnection { c in
+                        try c.transaction { c in
+                            _ = try c.query("SELECT count(*) FROM \(partition)")
+                            _ = try c.query("SELECT pg_sleep(1.5)")
+                        }
+                    }
+                }
+                defer { reader.cancel() }
+                let lockHeld = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid() AND granted)::text"
+                for _ in 0..<100 where try await f.scalar(lockHeld, [partition]) != "true" { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(try await f.scalar(lockHeld, [partition]) == "true")
+
+                let busy = try await Jobs(deps: worker.deps).retention()
+
+                #expect(busy.partitionsBusy >= 1)
+                #expect(try await f.scalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
+                #expect(try await f.scalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
+                try await reader.value
+
+                let next = try await Jobs(deps: worker.deps).retention()
+
+                #expect(next.partitionsBusy == 0)
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "4")
+            }
+        }
+
+        /// The partition name of the UTC month `monthsAhead` after this one.
+        func partitionMonth(monthsAhead: Int) -> String {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let date = calendar.date(byAdding: .month, value: monthsAhead, to: Date())!
+            let parts = calendar.dateComponents([.year, .month], from: date)
+            return String(format: "%04d_%02d", parts.year!, parts.month!)
+        }
+
         @Test func refreshTasksOfADeadConsumerAreClaimedAndCompleted() async throws {
             let (worker, deps) = try await makeWorker { config in
                 config.leaseTTL = .milliseconds(100)  // tasks idle > 2 × TTL are claimed

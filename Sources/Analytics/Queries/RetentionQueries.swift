@@ -4,18 +4,76 @@ import Postgres
 /// The retention rules of the design, each step one short transaction (a crash loses nothing
 /// and counts nothing twice), after `guard` (the worker's lease fence).
 extension AnalyticsQueries {
+    /// Creates the monthly partitions of `playground_usage` for this UTC month and
+    /// `monthsAhead` more, and gives rows waiting in the default partition a month of their own
+    /// (unless retention removes them anyway). Returns the partitions created.
+    public func maintainUsagePartitions(monthsAhead: Int, guard: WriteGuard?) async throws -> Int {
+        try await guardedTransaction(`guard`) { c in
+            try c.query(
+                "SELECT usage_partitions_maintain($1, now() - interval '12 months') AS n", [monthsAhead], prepare: false
+            ).first!.decode("n", as: Int.self)
+        }
+    }
+
+    /// The monthly partitions whose whole month is older than 12 months, oldest first.
+    public func expiredUsagePartitions() async throws -> [String] {
+        try await postgres.withConnection { c in
+            try c.query("SELECT p::text AS name FROM usage_partitions_expired(now() - interval '12 months') p", prepare: false)
+                .map { try $0.decode("name", as: String.self) }
+        }
+    }
+
+    /// Retires a whole expired partition: folds its rows into `usage_daily_archive` and
+    /// truncates it in one transaction (a crash folds nothing or everything), then drops the
+    /// empty table. Both steps lock (the partition, then the parent table for the drop), and
+    /// readers queue behind a waiting lock: each gives up after `lockTimeout`. Returns the rows
+    /// folded, or nil when the partition was busy (nothing changed; the next run retries; an
+    /// empty partition left by a busy drop is dropped then).
+    public func retireUsagePartition(_ name: String, lockTimeout: Duration, guard: WriteGuard?) async throws -> Int? {
+        let setTimeout = "SET LOCAL lock_timeout = \(Int((lockTimeout / .milliseconds(1)).rounded(.up)))"
+        func unlessBusy<T>(_ step: () async throws -> T) async throws -> T? {
+            do { return try await step() } catch let error as PostgresError where error.sqlState == "55P03" { return nil }
+        }
+        let rows = try await unlessBusy {
+            try await guardedTransaction(`guard`) { c in
+                try c.execute(setTimeout)
+                return try c.query("SELECT usage_partition_retire($1::regclass) AS n", [name], prepare: false).first!.decode("n", as: Int.self)
+            }
+        }
+        guard let rows else { return nil }
+        _ = try await unlessBusy {
+            try await guardedTransaction(`guard`) { c in
+                try c.execute(setTimeout)
+                return try c.query("SELECT usage_partition_drop_empty($1::regclass) AS dropped", [name], prepare: false)
+                    .first!.decode("dropped", as: Bool.self)
+            }
+        }
+        return rows
+    }
+
     /// Folds up to `batch` usage rows older than 12 months into `usage_daily_archive` and
-    /// deletes them; the per-package daily rollups are kept. Returns the rows moved.
+    /// deletes them; the per-package daily rollups are kept. Returns the rows moved. Whole
+    /// older months are retired by `retireUsagePartition`: this takes only the rows of the
+    /// month that straddles the cutoff and older rows that wait in the default partition
+    /// (a month whose partition was busy waits for the next run).
     public func archiveOldUsage(batch: Int, guard: WriteGuard?) async throws -> Int {
         try await guardedTransaction(`guard`) { c in
             try c.execute("SET LOCAL prpm.retention = 'on'")
             return try c.query(
                 """
-                WITH doomed AS (
-                  SELECT id FROM playground_usage WHERE created_at < now() - interval '12 months'
+                WITH straddling AS (
+                  SELECT id, created_at FROM playground_usage
+                  WHERE created_at >= date_trunc('month', (now() - interval '12 months') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                    AND created_at < now() - interval '12 months'
                   ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
+                ), waiting AS (
+                  SELECT id, created_at FROM playground_usage_default
+                  WHERE created_at < date_trunc('month', (now() - interval '12 months') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                  ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
+                ), doomed AS (
+                  SELECT * FROM straddling UNION ALL SELECT * FROM waiting
                 ), gone AS (
-                  DELETE FROM playground_usage u USING doomed d WHERE u.id = d.id RETURNING u.*
+                  DELETE FROM playground_usage u USING doomed d WHERE u.id = d.id AND u.created_at = d.created_at RETURNING u.*
                 ), folded AS (
                   INSERT INTO usage_daily_archive AS a
                   SELECT utc_day(created_at), package_id, model, org_id, count(*),

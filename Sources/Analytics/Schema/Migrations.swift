@@ -32,9 +32,10 @@ public enum Migrator {
         }
     }()
 
-    /// Applies the migrations not yet applied; returns the versions applied now.
+    /// Applies the migrations not yet applied, up to `through` (all by default; tests of a
+    /// migration stop before it); returns the versions applied now.
     @discardableResult
-    public static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
+    public static func migrate(_ client: PostgresClient, logger: Logger, through: Int = .max) async throws -> [Int] {
         try await client.withConnection { connection in
             try connection.transaction { connection in
                 // Index builds and backfills on a large table take minutes, and a second run waits
@@ -48,7 +49,7 @@ public enum Migrator {
                     """)
                 let applied = Set(try connection.query("SELECT version FROM schema_migrations").map { try $0.decode("version", as: Int.self) })
                 var now: [Int] = []
-                for migration in all where !applied.contains(migration.version) {
+                for migration in all where !applied.contains(migration.version) && migration.version <= through {
                     try connection.execute(migration.sql)
                     try connection.query(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
