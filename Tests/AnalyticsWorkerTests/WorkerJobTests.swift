@@ -218,7 +218,8 @@ extension WorkerSuites {
                 #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
                 #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "0")
                 #expect(
-                    try await f.scalar("SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
+                    try await f.scalar(
+                        "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
                         == "7/21")
                 #expect(try await f.scalar(rollup, [package.id]) == rollupBefore, "the package rollups are kept")
                 #expect(try await f.scalar("SELECT to_regclass($1)::text", ["playground_usage_p\(partitionMonth(monthsAhead: 3))"]) != nil)

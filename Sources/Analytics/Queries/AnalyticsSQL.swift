@@ -110,6 +110,16 @@ public enum AnalyticsSQL {
                request_size_bytes, response_size_bytes, input_length, output_length, error_occurred, error_message,
                user_rating, was_helpful, user_feedback, comparison_mode, created_at)
         """
+    /// Feedback on one usage row of its owner ($1 usage id, $2 owner, $3 rating, $4 helpful,
+    /// $5 text; a NULL leaves that field as it is).
+    public static let feedback = """
+        UPDATE playground_usage SET
+          user_rating = coalesce($3::integer, user_rating),
+          was_helpful = coalesce($4::boolean, was_helpful),
+          user_feedback = coalesce($5::text, user_feedback)
+        WHERE id = $1 AND user_id = $2
+        RETURNING id, user_rating, was_helpful, user_feedback, package_id, org_id, user_id
+        """
     /// Packages by runs since $1 (first day), at most $2, most first; equal runs share a rank.
     public static let popular = """
         WITH r AS (SELECT package_id, sum(runs) AS runs FROM package_daily_stats WHERE day >= $1::date GROUP BY package_id HAVING sum(runs) > 0),

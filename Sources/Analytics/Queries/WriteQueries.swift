@@ -19,15 +19,7 @@ extension AnalyticsQueries {
         FeedbackResult, AffectedEntities
     ) {
         let rows = try await writeConnection(waitAtMost: waitAtMost) { c in
-            try c.query(
-                """
-                UPDATE playground_usage SET
-                  user_rating = coalesce($3::integer, user_rating),
-                  was_helpful = coalesce($4::boolean, was_helpful),
-                  user_feedback = coalesce($5::text, user_feedback)
-                WHERE id = $1 AND user_id = $2
-                RETURNING id, user_rating, was_helpful, user_feedback, package_id, org_id, user_id
-                """, [input.usageId, userId, input.rating, input.wasHelpful, input.feedback], prepare: true)
+            try c.query(AnalyticsSQL.feedback, [input.usageId, userId, input.rating, input.wasHelpful, input.feedback], prepare: true)
         }
         guard let row = rows.first else { throw AnalyticsError.usageNotFound }
         var affected = AffectedEntities()
