@@ -147,9 +147,11 @@ public enum Seeder {
             }
 
             // Drop the secondary indexes and the foreign keys; recreated below from these definitions.
+            // The definition of a partitioned index says `ON ONLY` (the parent alone, no index on the
+            // partitions): recreated without it, it is built on every partition.
             let indexes = try c.query(
                 """
-                SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
+                SELECT i.indexname AS name, replace(i.indexdef, ' ON ONLY ', ' ON ') AS definition FROM pg_indexes i
                 WHERE i.schemaname = current_schema() AND i.tablename = 'playground_usage'
                   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)
                 ORDER BY i.indexname

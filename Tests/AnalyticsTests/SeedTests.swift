@@ -250,6 +250,18 @@ struct SeedTests {
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values
             #expect(indexesAfter == indexesBefore)
+            // ...and built on every monthly partition (the definitions read back say `ON ONLY`: run
+            // as they read, they make indexes of the parent alone and the partitions have none).
+            #expect(try await int(db, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'playground_usage'::regclass") > 1)
+            #expect(
+                try await int(
+                    db,
+                    """
+                    SELECT count(*) FROM pg_index x
+                    WHERE x.indrelid = 'playground_usage'::regclass
+                      AND (SELECT count(*) FROM pg_inherits WHERE inhparent = x.indexrelid)
+                          <> (SELECT count(*) FROM pg_inherits WHERE inhparent = 'playground_usage'::regclass)
+                    """) == 0)
             #expect(
                 try await int(
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
