@@ -20,7 +20,7 @@ struct MigrationFilesTests {
         "0009_ingest_idempotency.sql": "5c3bb5fa8edac965895c923918c43e387e424f8c794ce28e2565ffed66d8aac2",
         "0010_job_fences.sql": "3fbc5957bb3092e5bc98d50e16c57c7a16c162f5a13300ae22bd3a8825233a5c",
         "0011_package_daily_extras.sql": "753fd99526a2fc888da7bb20d768ee276c57f0976eb43efb89737ef7cec65db0",
-        "0012_usage_partitions.sql": "80b80b890f42f2a6e8e6c3d2120e474e4e6cbda7463c50fe5b7741e90e87490c",
+        "0012_usage_partitions.sql": "955658b7152b550db95b85b0131a4a14d18cc4b1d2a549dbe6702586af767142",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

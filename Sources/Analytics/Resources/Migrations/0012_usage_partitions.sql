@@ -18,12 +18,16 @@
 -- partitions it touches. Statements run directly on one partition do not fire them: only
 -- the partition functions below do that, and they only move or retire rows.
 
--- The definitions of the current indexes and triggers, taken before the rename.
+-- The definitions of the current indexes, triggers and foreign keys, taken before the rename
+-- (the columns, defaults and checks are copied with LIKE).
 CREATE TEMP TABLE usage_saved_definitions ON COMMIT DROP AS
 SELECT 1 AS step, indexdef AS definition FROM pg_indexes
 WHERE schemaname = current_schema() AND tablename = 'playground_usage' AND indexname <> 'playground_usage_pkey'
 UNION ALL
-SELECT 2, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal;
+SELECT 2, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal
+UNION ALL
+SELECT 3, format('ALTER TABLE playground_usage ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
+FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f';
 
 DO $do$
 DECLARE
@@ -39,30 +43,9 @@ $do$;
 ALTER TABLE playground_usage RENAME TO playground_usage_unpartitioned;
 ALTER TABLE playground_usage_unpartitioned RENAME CONSTRAINT playground_usage_pkey TO playground_usage_unpartitioned_pkey;
 
-CREATE TABLE playground_usage (
-  id UUID NOT NULL DEFAULT gen_random_uuid(),
-  user_id UUID REFERENCES users(id) NOT NULL,
-  org_id UUID REFERENCES organizations(id),
-  package_id UUID REFERENCES packages(id),
-  package_version VARCHAR(50),
-  session_id UUID REFERENCES playground_sessions(id),
-  model VARCHAR(50) NOT NULL,
-  tokens_used INTEGER NOT NULL,
-  duration_ms INTEGER NOT NULL,
-  credits_spent INTEGER NOT NULL DEFAULT 1,
-  request_size_bytes INTEGER,
-  response_size_bytes INTEGER,
-  input_length INTEGER,
-  output_length INTEGER,
-  error_occurred BOOLEAN DEFAULT FALSE,
-  error_message TEXT,
-  user_rating INTEGER CHECK (user_rating >= 1 AND user_rating <= 5),
-  was_helpful BOOLEAN,
-  user_feedback TEXT,
-  comparison_mode BOOLEAN DEFAULT FALSE,
-  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
-  PRIMARY KEY (id, created_at)
-) PARTITION BY RANGE (created_at);
+CREATE TABLE playground_usage (LIKE playground_usage_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+  PARTITION BY RANGE (created_at);
+ALTER TABLE playground_usage ALTER COLUMN created_at SET NOT NULL, ADD PRIMARY KEY (id, created_at);
 CREATE TABLE playground_usage_default PARTITION OF playground_usage DEFAULT;
 
 -- The partition of the UTC month of `month`, created if missing: an empty table checked to hold
