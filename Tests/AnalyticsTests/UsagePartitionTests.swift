@@ -7,18 +7,21 @@ import Testing
 /// `playground_usage` partitioned by month (migration 12).
 @Suite("Usage partitions", .serialized)
 struct UsagePartitionTests {
-    /// A database of its own, next to the test database, dropped and created anew.
-    static func scratchDatabase(_ name: String) async throws -> PostgresClient {
+    /// Runs `body` on a database of its own, next to the test database, created for it and
+    /// dropped afterwards.
+    static func withScratchDatabase(_ name: String, _ body: (PostgresClient) async throws -> Void) async throws {
         let base = TestEnvironment.databaseURL
         let admin = PostgresClient(
             configuration: PostgresConfiguration(url: base), pool: .init(maxConnections: 1), threadPool: TestEnvironment.threadPool)
-        try await admin.withConnection { c in
-            try c.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            try c.execute("CREATE DATABASE \(name)")
-        }
-        admin.shutdown()
+        defer { admin.shutdown() }
+        func drop() async throws { try await admin.withConnection { try $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") } }
+        try await drop()
+        try await admin.withConnection { try $0.execute("CREATE DATABASE \(name)") }
         let url = base.replacingOccurrences(of: #"/[^/?]+(\?|$)"#, with: "/\(name)$1", options: .regularExpression)
-        return PostgresClient(configuration: PostgresConfiguration(url: url), pool: .init(maxConnections: 2), threadPool: TestEnvironment.threadPool)
+        let postgres = PostgresClient(
+            configuration: PostgresConfiguration(url: url), pool: .init(maxConnections: 2), threadPool: TestEnvironment.threadPool)
+        try await withCleanup({ postgres.shutdown() }) { try await body(postgres) }
+        try await drop()
     }
 
     /// Digests of the rows and of every rollup table: the migration must change none of them.
@@ -33,8 +36,7 @@ struct UsagePartitionTests {
         """
 
     @Test func theMigrationMovesExistingRowsIntoMonthlyPartitionsAndKeepsIndexesTriggersAndRollups() async throws {
-        let postgres = try await Self.scratchDatabase("prpm_test_partitions")
-        try await withCleanup({ postgres.shutdown() }) {
+        try await Self.withScratchDatabase("prpm_test_partitions") { postgres in
             try await Migrator.migrate(postgres, logger: TestEnvironment.logger, through: 11)
             let f = Fixture(postgres: postgres)
             let package = try await f.package("moved")
