@@ -82,6 +82,16 @@ struct RollupConsistencyTests {
             "UPDATE playground_usage SET created_at = created_at - interval '3 days', package_version = '2.0.0' WHERE id = $1", [ids[13]])
         try await f.exec("UPDATE playground_usage SET user_id = $2 WHERE package_id = $1 AND user_id = $3", [package.id, users[0], users[2]])
         #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
+        // A rating-only change (the feedback path) takes no temporary table: one would be
+        // truncated at every commit of the session (migration 13).
+        let temporaryTables = try await f.postgres.withConnection { c in
+            _ = try c.query("UPDATE playground_usage SET user_rating = 2 WHERE id = $1", [ids[14]])
+            return try c.query(
+                "SELECT count(*) AS n FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname = 'tmp_rating_delta'"
+            ).first!.decode("n", as: Int.self)
+        }
+        #expect(temporaryTables == 0)
+        #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
         // Direct deletes.
         try await f.exec("DELETE FROM playground_usage WHERE id = ANY($1::uuid[])", [PostgresArray(Array(ids[20..<25]))])
         #expect(try await mismatch(f, package.id) == "0/2/2/0/0")
