@@ -95,11 +95,11 @@ public enum Seeder {
             ])
         let sampled = try await client.withConnection { connection in
             let sampled = try load(world, into: connection, logger: logger)
-            let vacuumStarted = ContinuousClock.now
+            var phase = ContinuousClock.now
             try connection.execute("SET statement_timeout = 0")
             try connection.execute("VACUUM playground_usage")
             try connection.execute("RESET statement_timeout")
-            logger.info("seed: vacuumed", metadata: ["seconds": "\(String(format: "%.1f", (ContinuousClock.now - vacuumStarted).seconds))"])
+            logger.info("seed: vacuumed", metadata: ["seconds": "\(Self.seconds(since: &phase))"])
             return sampled
         }
         if let path = options.fixturesPath {

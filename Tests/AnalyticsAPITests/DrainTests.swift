@@ -12,7 +12,8 @@ struct DrainTests {
         guard let pipe = popen("curl -s -o /dev/null -m 2 -w '%{http_code}' '\(url)'", "r") else { return "" }
         defer { pclose(pipe) }
         var buffer = [CChar](repeating: 0, count: 16)
-        return fgets(&buffer, 16, pipe) != nil ? String(cString: buffer) : ""
+        guard fgets(&buffer, 16, pipe) != nil else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     @Test func readinessFailsFirstThenTheServerStops() async throws {

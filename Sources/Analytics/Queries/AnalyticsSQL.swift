@@ -59,7 +59,7 @@ public enum AnalyticsSQL {
     /// Organization answer ($1 org id, $2 window start): one statement, one scan of the org's
     /// rows in the window (five statements, each scanning them again, cost 25–30 % more on the
     /// 5M-row seed). Rows by `kind`: `t` totals, `m` members, `p` top packages, `d` days, `g`
-    /// teams (from the members' sums: one join per member, not per row); `ord` orders each kind.
+    /// teams (from the members' sums: one join per member, not per row), each kind in its `ord` order.
     public enum Organization {
         public static let answer = """
             WITH u AS MATERIALIZED (
@@ -93,6 +93,7 @@ public enum AnalyticsSQL {
                    row_number() OVER (ORDER BY sum(m.credits) DESC, coalesce(t.team, 'unassigned') ASC)
             FROM m LEFT JOIN organization_members t ON t.org_id = $1 AND t.user_id = m.user_id
             GROUP BY 2
+            ORDER BY kind, ord
             """
         /// In the order the answer runs them.
         public static let all = [answer]

@@ -22,14 +22,10 @@ extension AnalyticsQueries {
         let rows = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
             try c.query(AnalyticsSQL.Organization.answer, [id, start], prepare: true)
         }
-        /// The rows of one kind, in their `ord` order.
-        func kind(_ name: String) throws -> [PostgresRow] {
-            try rows.filter { $0.values.first == name }.map { (try $0.decode("ord", as: Int.self), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        let t = try kind("t").first!  // an aggregate without GROUP BY: always one row
+        let t = rows.ofKind("t").first!  // an aggregate without GROUP BY: always one row
         let runs: Int = try t.decode("runs")
         var byDay: [String: OrganizationStats.Day] = [:]
-        for row in try kind("d") {
+        for row in rows.ofKind("d") {
             let date: String = try row.decode("key")
             byDay[date] = OrganizationStats.Day(
                 date: date, runs: try row.decode("runs"), active_members: try row.decode("users"), credits: try row.decode("credits"))
@@ -38,19 +34,19 @@ extension AnalyticsQueries {
             orgId: org.id, orgName: org.name, days: window.days, totalRuns: runs, activeMembers: try t.decode("users"),
             totalMembers: try t.decode("total_members"), totalCredits: try t.decode("credits"), totalTokens: try t.decode("tokens"),
             avgDuration: Rounding.average(try t.decode("duration_sum"), runs),
-            memberActivity: try kind("m").map { row in
+            memberActivity: try rows.ofKind("m").map { row in
                 OrganizationStats.Member(
                     user_id: try row.decode("key"), username: try row.decode("name"), runs: try row.decode("runs"),
                     credits_spent: try row.decode("credits"), last_active: Timestamp.iso8601(try row.decode("at", as: Date.self)))
             },
-            topPackages: try kind("p").map { row in
+            topPackages: try rows.ofKind("p").map { row in
                 OrganizationStats.TopPackage(
                     id: try row.decode("key"), name: try row.decode("name"), runs: try row.decode("runs"),
                     unique_users: try row.decode("users"),
                     avg_rating: Rounding.averageOneDecimal(try row.decode("rating_sum"), try row.decode("rating_count")))
             },
             dailyUsage: window.dates.map { byDay[$0] ?? OrganizationStats.Day(date: $0, runs: 0, active_members: 0, credits: 0) },
-            teamAllocation: try kind("g").map { row in
+            teamAllocation: try rows.ofKind("g").map { row in
                 OrganizationStats.Team(team: try row.decode("key"), credits: try row.decode("credits"), runs: try row.decode("runs"))
             })
     }

@@ -12,10 +12,10 @@ extension AnalyticsQueries {
             try c.query(
                 AnalyticsSQL.User.answer, [userId, start], prepare: true)
         }
-        let totals = rows.filter { $0.values.first == "t" }
-        let models = rows.filter { $0.values.first == "m" }
-        let packages = rows.filter { $0.values.first == "p" }
-        let daily = rows.filter { $0.values.first == "d" }
+        let totals = rows.ofKind("t")
+        let models = rows.ofKind("m")
+        let packages = rows.ofKind("p")
+        let daily = rows.ofKind("d")
         let t = totals.first!
         let runs: Int = try t.decode("runs")
         var modelUsage: [UserStats.ModelUsage] = try models.map { row in
@@ -42,4 +42,10 @@ extension AnalyticsQueries {
             },
             modelUsage: modelUsage, topPackages: topPackages)
     }
+}
+
+extension Sequence<PostgresRow> {
+    /// The rows of one kind of a one-statement answer (its first column, `kind`, tells the parts
+    /// apart), in the statement's order.
+    func ofKind(_ kind: String) -> [PostgresRow] { filter { $0.values.first == kind } }
 }
