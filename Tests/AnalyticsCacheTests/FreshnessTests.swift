@@ -20,9 +20,10 @@ import Testing
     }
 
     @Test func aWriteAtOrAfterTheSnapshotShowsWithinTheLag() {
-        // Missing a write: fresh for at most `lag` after the snapshot, refreshed early from half of it.
+        // Missing a write: fresh for at most `lag` after the snapshot, refreshed early in its last quarter.
         #expect(shared.verdict(snapshot: 1_000, written: 1_000, now: 3_000) == .fresh(freshUntil: 11_000, refreshSoon: false))
-        #expect(shared.verdict(snapshot: 1_000, written: 5_000, now: 6_000) == .fresh(freshUntil: 11_000, refreshSoon: true))
+        #expect(shared.verdict(snapshot: 1_000, written: 5_000, now: 8_499) == .fresh(freshUntil: 11_000, refreshSoon: false))
+        #expect(shared.verdict(snapshot: 1_000, written: 5_000, now: 8_500) == .fresh(freshUntil: 11_000, refreshSoon: true))
         #expect(shared.verdict(snapshot: 1_000, written: 5_000, now: 11_000) == .stale)
         // Whatever the write's time: once `written + lag` has passed the entry is never fresh.
         for written in stride(from: Int64(1_000), through: 200_000, by: 7_919) {

@@ -131,4 +131,28 @@ struct UsagePartitionTests {
         #expect(try await f.scalar("SELECT usage_partitions_maintain(3, now() - interval '12 months')::text") == "0")
         try await f.exec("DELETE FROM playground_usage WHERE id = $1", [ids[0]])
     }
+
+    /// Migration 14: every partition, also one made later by the worker's upkeep, is vacuumed
+    /// after 1 % of its rows changed (2 % inserted) instead of the default 20 %.
+    @Test func everyPartitionGetsTheAutovacuumThresholdsAlsoOnesTheWorkerCreates() async throws {
+        let postgres = try await TestEnvironment.postgres()
+        let f = Fixture(postgres: postgres)
+        let untuned = """
+            SELECT count(*)::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'playground_usage'::regclass
+              AND NOT coalesce(c.reloptions, '{}') @> ARRAY['autovacuum_vacuum_scale_factor=0.01', 'autovacuum_vacuum_insert_scale_factor=0.02']
+            """
+        #expect(try await f.scalar(untuned) == "0")
+        // A month the worker creates later (its rows wait in the default partition until then).
+        var row = Fixture.Usage(user: try await f.user("tuned-partition"), package: try await f.package("tuned-partition").id)
+        row.daysAgo = -214
+        let month = try #require(
+            try await f.scalar("SELECT to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY_MM')", [Fixture.timestamp(daysAgo: row.daysAgo)]))
+        try await f.exec("DROP TABLE IF EXISTS playground_usage_p\(month)")
+        let ids = try await f.usage([row])
+        #expect(try await AnalyticsQueries(postgres: postgres).maintainUsagePartitions(monthsAhead: 3, guard: nil) >= 1)
+        #expect(try await f.scalar("SELECT (to_regclass('playground_usage_p\(month)') IS NOT NULL)::text") == "true")
+        #expect(try await f.scalar(untuned) == "0")
+        try await f.exec("DELETE FROM playground_usage WHERE id = $1", [ids[0]])
+    }
 }

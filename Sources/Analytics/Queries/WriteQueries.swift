@@ -63,28 +63,33 @@ extension AnalyticsQueries {
         let stored: [UUID]?
         do {
             stored = try await writeConnection(waitAtMost: waitAtMost) { c -> [UUID]? in
-                try c.transaction { c -> [UUID]? in
-                    if let idempotency {
-                        // A concurrent request with the same key waits here for the first to commit.
-                        let claimed = try c.query(
+                guard let idempotency else {
+                    // One statement is atomic on its own: without BEGIN and COMMIT the row locks its
+                    // rollup triggers take on the hottest package-days are released as the statement
+                    // ends, not two client round trips later (under a busy CPU those round trips are
+                    // most of the time other batches wait for those locks).
+                    try c.query(AnalyticsSQL.ingest, parameters, prepare: true)
+                    return nil
+                }
+                return try c.transaction { c -> [UUID]? in
+                    // A concurrent request with the same key waits here for the first to commit.
+                    let claimed = try c.query(
+                        """
+                        INSERT INTO ingest_requests (key, body_sha256, ids) VALUES ($1, sha256(convert_to($2, 'UTF8')), $3::uuid[])
+                        ON CONFLICT (key) DO NOTHING RETURNING key
+                        """, [idempotency.key, idempotency.body, PostgresArray(ids)], prepare: true)
+                    if claimed.isEmpty {
+                        let earlier = try c.query(
                             """
-                            INSERT INTO ingest_requests (key, body_sha256, ids) VALUES ($1, sha256(convert_to($2, 'UTF8')), $3::uuid[])
-                            ON CONFLICT (key) DO NOTHING RETURNING key
-                            """, [idempotency.key, idempotency.body, PostgresArray(ids)], prepare: true)
-                        if claimed.isEmpty {
-                            let earlier = try c.query(
-                                """
-                                SELECT u.id, r.body_sha256 = sha256(convert_to($2, 'UTF8')) AS same
-                                FROM ingest_requests r, unnest(r.ids) WITH ORDINALITY AS u(id, n) WHERE r.key = $1 ORDER BY u.n
-                                """, [idempotency.key, idempotency.body])
-                            guard let first = earlier.first, try first.decode("same", as: Bool.self) else {
-                                throw AnalyticsError.invalidField(field: "Idempotency-Key", reason: "was already used with another body", index: nil)
-                            }
-                            return try earlier.map { try $0.decode("id", as: UUID.self) }
+                            SELECT u.id, r.body_sha256 = sha256(convert_to($2, 'UTF8')) AS same
+                            FROM ingest_requests r, unnest(r.ids) WITH ORDINALITY AS u(id, n) WHERE r.key = $1 ORDER BY u.n
+                            """, [idempotency.key, idempotency.body])
+                        guard let first = earlier.first, try first.decode("same", as: Bool.self) else {
+                            throw AnalyticsError.invalidField(field: "Idempotency-Key", reason: "was already used with another body", index: nil)
                         }
+                        return try earlier.map { try $0.decode("id", as: UUID.self) }
                     }
-                    try c.query(
-                        AnalyticsSQL.ingest, parameters, prepare: true)
+                    try c.query(AnalyticsSQL.ingest, parameters, prepare: true)
                     return nil
                 }
             }
