@@ -174,7 +174,7 @@ let package = Package(
             name: "AnalyticsWorkerTests", dependencies: ["AnalyticsWorker", "AnalyticsRuntime", "AnalyticsCache", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool"], swiftSettings: swiftSettings),
+            name: "AnalyticsCacheTests", dependencies: ["AnalyticsCache", "Analytics", "ConnectionPool", "Redis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "BadgesTests", dependencies: ["Badges"], swiftSettings: swiftSettings),
         .testTarget(name: "StructuredLoggingTests", dependencies: ["StructuredLogging"], swiftSettings: swiftSettings),
         .testTarget(name: "LoadTestCoreTests", dependencies: ["LoadTestCore", .product(name: "JWTKit", package: "jwt-kit")], swiftSettings: swiftSettings),

@@ -22,13 +22,16 @@ public protocol CacheStore: Sendable {
     /// The entry of `key` and the write mark of its entity, in one round trip.
     func lookup(_ key: CacheKey) async throws -> StoredLookup
     /// Stores `entry` unless an entry with a newer snapshot is already there (a slow
-    /// computation never replaces a newer answer). Returns whether it stored.
+    /// computation never replaces a newer answer), and with `unlocking` releases that lock
+    /// token in the same round trip. Returns whether it stored.
     @discardableResult
-    func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool
+    func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration, unlocking token: String?) async throws -> Bool
     /// Records a write to `entities` (`package:<uuid>` …) at `at`; a mark never moves back.
     func markWritten(_ entities: [String], at: Int64, expiry: Duration) async throws
-    /// Takes the cross-replica computation lock of `key`; false when another holder has it.
-    func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool
+    /// Takes the cross-replica computation lock of `key`: nil when another holder has it, else
+    /// what is stored under the key now (one round trip; an entry stored since the caller's
+    /// lookup is then used instead of computing it again).
+    func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> StoredLookup?
     /// Releases the lock only if it still holds `token`.
     func unlock(_ key: CacheKey, token: String) async throws
     /// The package `idOrName` resolved to when Postgres was last asked.
@@ -58,17 +61,21 @@ public struct RedisCacheStore: CacheStore {
     public init(redis: RedisClient) { self.redis = redis }
 
     public func lookup(_ key: CacheKey) async throws -> StoredLookup {
-        let reply = try await redis.command(bytes: [Array("MGET".utf8), Array(key.description.utf8), Array(key.writtenKey.utf8)])
+        Self.lookup(from: try await redis.command(bytes: [Array("MGET".utf8), Array(key.description.utf8), Array(key.writtenKey.utf8)]))
+    }
+
+    /// An `MGET` of entry and mark, or the same two values in a script's reply.
+    static func lookup(from reply: RedisReply) -> StoredLookup {
         let values = reply.array ?? []
         let entry = values.first?.bytes.flatMap(CacheEntry.init(serialized:))
         let written = values.count > 1 ? values[1].string.flatMap { Int64($0) } : nil
         return StoredLookup(entry: entry, written: written)
     }
 
-    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool {
+    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration, unlocking token: String?) async throws -> Bool {
         let reply = try await redis.command(bytes: [
-            Array("EVAL".utf8), Array(Scripts.storeIfNewer.utf8), Array("1".utf8), Array(key.description.utf8),
-            entry.serialized, Array(String(entry.snapshot).utf8), Array(String(expiry.milliseconds).utf8),
+            Array("EVAL".utf8), Array(Scripts.storeIfNewer.utf8), Array("2".utf8), Array(key.description.utf8), Array(key.lockKey.utf8),
+            entry.serialized, Array(String(entry.snapshot).utf8), Array(String(expiry.milliseconds).utf8), Array((token ?? "").utf8),
         ])
         return reply.int == 1
     }
@@ -80,8 +87,11 @@ public struct RedisCacheStore: CacheStore {
                 + [String(at), String(expiry.milliseconds)])
     }
 
-    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool {
-        try await redis.command(["SET", key.lockKey, token, "NX", "PX", String(ttl.milliseconds)]) == .status("OK")
+    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> StoredLookup? {
+        let reply = try await redis.command([
+            "EVAL", Scripts.lockAndLookup, "3", key.lockKey, key.description, key.writtenKey, token, String(ttl.milliseconds),
+        ])
+        return reply.int == 0 ? nil : Self.lookup(from: reply)
     }
 
     public func unlock(_ key: CacheKey, token: String) async throws {
@@ -98,15 +108,25 @@ public struct RedisCacheStore: CacheStore {
 
     /// The Lua scripts (run by EVAL; Redis caches them by digest).
     public enum Scripts {
-        /// KEYS[1] entry; ARGV: serialized entry, its snapshot, expiry in ms. Keeps the newer snapshot.
+        /// KEYS: entry, its lock; ARGV: serialized entry, its snapshot, expiry in ms, lock token
+        /// (empty: none). Keeps the newer snapshot; then releases the lock if it holds the token.
         public static let storeIfNewer = """
+            local stored = 1
             local old = redis.call('GET', KEYS[1])
             if old then
               local snapshot = tonumber(string.match(old, '^(%d+)'))
-              if snapshot and snapshot > tonumber(ARGV[2]) then return 0 end
+              if snapshot and snapshot > tonumber(ARGV[2]) then stored = 0 end
             end
-            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-            return 1
+            if stored == 1 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3]) end
+            if ARGV[4] ~= '' and redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+            return stored
+            """
+
+        /// KEYS: lock, entry, write mark; ARGV: token, lock time in ms. 0 when another holds the
+        /// lock, else the entry and the mark (as `MGET` returns them).
+        public static let lockAndLookup = """
+            if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+            return redis.call('MGET', KEYS[2], KEYS[3])
             """
 
         /// KEYS: write marks; ARGV: time in ms, expiry in ms. A mark only moves forward.
@@ -156,9 +176,10 @@ public final class InMemoryCacheStore: CacheStore {
         return state.withLock { StoredLookup(entry: $0.entries[key.description], written: $0.marks[key.entity]) }
     }
 
-    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration) async throws -> Bool {
+    public func store(_ key: CacheKey, _ entry: CacheEntry, expiry: Duration, unlocking token: String?) async throws -> Bool {
         try check()
         return state.withLock { state in
+            if let token, state.locks[key.lockKey] == token { state.locks[key.lockKey] = nil }
             if let old = state.entries[key.description], old.snapshot > entry.snapshot { return false }
             state.entries[key.description] = entry
             return true
@@ -172,12 +193,12 @@ public final class InMemoryCacheStore: CacheStore {
         }
     }
 
-    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> Bool {
+    public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> StoredLookup? {
         try check()
         return state.withLock { state in
-            guard state.locks[key.lockKey] == nil else { return false }
+            guard state.locks[key.lockKey] == nil else { return nil }
             state.locks[key.lockKey] = token
-            return true
+            return StoredLookup(entry: state.entries[key.description], written: state.marks[key.entity])
         }
     }
 

@@ -276,7 +276,7 @@ public final class ResponseCache: Sendable {
     {
         try await refreshes.run(key) { [self] in
             let token = Self.lockToken()
-            if await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) == true {
+            if case .some(.some) = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) {
                 return try await computeStoreAndUnlock(key, token: token, compute: compute)
             }
             return stepAside ? nil : try await computeAndStoreWithoutLock(key, compute: compute)
@@ -310,12 +310,13 @@ public final class ResponseCache: Sendable {
         // breaker's one probe and never report on it).
         guard storeUp else { return try await computeEntry(key, compute) }
         let token = Self.lockToken()
+        // nil: the store failed; .some(nil): another replica holds the lock; else what is stored now.
         guard let acquired = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) else {
             return try await computeEntry(key, compute)
         }
-        if acquired {
+        if let current = acquired {
             // Another flight may have stored a usable entry between our lookup and our lock.
-            if let entry = await usableEntry(key) ?? nil {
+            if let entry = usable(key, current) {
                 _ = await guarded("unlock") { try await store.unlock(key, token: token) }
                 return entry
             }
@@ -327,7 +328,7 @@ public final class ResponseCache: Sendable {
 
     private func computeAndStoreWithoutLock(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) async throws -> CacheEntry {
         let entry = try await computeEntry(key, compute)
-        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint)) }
+        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint), unlocking: nil) }
         return entry
     }
 
@@ -341,8 +342,8 @@ public final class ResponseCache: Sendable {
             _ = await guarded("unlock") { try await store.unlock(key, token: token) }
             throw error
         }
-        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint)) }
-        _ = await guarded("unlock") { try await store.unlock(key, token: token) }
+        // Stored and unlocked in one round trip (the lock expires by itself if this call fails).
+        _ = await guarded("set") { try await store.store(key, entry, expiry: policy.expiry(key.endpoint), unlocking: token) }
         return entry
     }
 
@@ -350,10 +351,15 @@ public final class ResponseCache: Sendable {
     /// `.some(nil)` when it holds no such entry.
     private func usableEntry(_ key: CacheKey) async -> CacheEntry?? {
         guard let found = await guarded("get", { try await store.lookup(key) }) else { return nil }
-        guard let entry = found.entry else { return .some(nil) }
+        return .some(usable(key, found))
+    }
+
+    /// The entry of `found` when it may be served as fresh now.
+    private func usable(_ key: CacheKey, _ found: StoredLookup) -> CacheEntry? {
+        guard let entry = found.entry else { return nil }
         let verdict = policy.freshness(key.endpoint).verdict(snapshot: entry.snapshot, written: found.written, now: CacheClock.snapshot())
         if case .fresh = verdict { return entry }
-        return .some(nil)
+        return nil
     }
 
     /// Another replica holds the lock: poll for its fresh entry for up to `lockWait`.

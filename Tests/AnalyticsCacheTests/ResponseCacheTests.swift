@@ -159,8 +159,8 @@ import Testing
     @Test func anOlderSnapshotNeverReplacesANewerOne() async throws {
         let store = InMemoryCacheStore()
         let key = Self.packageKey()
-        #expect(try await store.store(key, CacheEntry(body: Array("new".utf8), snapshot: 2_000), expiry: .seconds(60)))
-        #expect(try await store.store(key, CacheEntry(body: Array("old".utf8), snapshot: 1_000), expiry: .seconds(60)) == false)
+        #expect(try await store.store(key, CacheEntry(body: Array("new".utf8), snapshot: 2_000), expiry: .seconds(60), unlocking: nil))
+        #expect(try await store.store(key, CacheEntry(body: Array("old".utf8), snapshot: 1_000), expiry: .seconds(60), unlocking: nil) == false)
         #expect(store.entry(key)?.body == Array("new".utf8))
     }
 
@@ -189,7 +189,7 @@ import Testing
     @Test func aRefreshStepsAsideWhileAnotherReplicaHoldsTheLock() async throws {
         let store = InMemoryCacheStore()
         let cache = Self.cache(store)
-        #expect(try await store.lock(Self.packageKey(), token: "other replica", ttl: .seconds(5)))
+        #expect(try await store.lock(Self.packageKey(), token: "other replica", ttl: .seconds(5)) != nil)
         let result = try await cache.refresh(Self.packageKey(), stepAside: true, compute: Self.body("x"))
         #expect(result == nil)
         #expect(store.entry(Self.packageKey()) == nil)
