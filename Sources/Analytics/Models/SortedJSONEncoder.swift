@@ -33,7 +33,11 @@ enum EncodedJSON {
     case array(ArrayBox)
 
     final class ObjectBox {
-        var members: [(key: String, value: EncodedJSON)] = []
+        var members: [(key: String, value: EncodedJSON)]
+        init() {
+            members = []
+            members.reserveCapacity(8)
+        }
     }
 
     final class ArrayBox {
@@ -53,8 +57,8 @@ enum EncodedJSON {
         case .string(let value): Self.writeString(value, to: &out)
         case .object(let box):
             out.append(UInt8(ascii: "{"))
-            let members = box.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, member) in members.enumerated() {
+            box.members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, member) in box.members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
@@ -83,6 +87,12 @@ enum EncodedJSON {
 
     static func writeString(_ value: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings (keys, dates, names) need no escape: copied whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: value.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
