@@ -15,6 +15,8 @@ public final class Runtime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
     public let postgres: PostgresClient
+    /// Ingestion and feedback (see `AnalyticsQueries.writer`); nil with `PG_WRITE_POOL_SIZE=0`.
+    private let postgresWriter: PostgresClient?
     public let redis: RedisClient
     public let queries: AnalyticsQueries
     /// What cache misses are computed from: the primary's queries, or with `DATABASE_READ_URL`
@@ -28,6 +30,7 @@ public final class Runtime: Sendable {
     public let hotReads: HotReadRecorder
     public let breaker: CircuitBreaker
     private let postgresThreads: NIOThreadPool
+    private let postgresWriteThreads: NIOThreadPool?
     private let redisThreads: NIOThreadPool
 
     public init(config: RuntimeConfig, logger: Logger) throws {
@@ -42,12 +45,7 @@ public final class Runtime: Sendable {
         postgresThreads.start()
         redisThreads = NIOThreadPool(numberOfThreads: config.redisThreads)
         redisThreads.start()
-        postgres = PostgresClient(
-            configuration: PostgresConfiguration(url: config.databaseURL, statementTimeoutMs: config.postgresStatementTimeoutMs),
-            pool: .init(
-                maxConnections: config.postgresPoolSize, acquireTimeout: .seconds(5), maxWaiters: config.postgresMaxWaiters,
-                maxQueueDelay: config.postgresMaxQueueMs > 0 ? .milliseconds(config.postgresMaxQueueMs) : nil),
-            threadPool: postgresThreads)
+        postgres = Self.primary(config, connections: config.postgresPoolSize, threads: postgresThreads, name: "postgres")
         let timeout = Duration.milliseconds(config.redisTimeoutMs)
         var redisConfiguration = try RedisConfiguration(url: config.redisURL, connectTimeout: timeout, commandTimeout: timeout)
         redisConfiguration.sentinels = config.redisSentinels
@@ -61,7 +59,16 @@ public final class Runtime: Sendable {
             state.record(newState == .closed ? 0 : newState == .halfOpen ? 1 : 2)
             logger.warning("redis circuit breaker changed state", metadata: ["state": "\(newState.rawValue)"])
         }
-        queries = AnalyticsQueries(postgres: postgres)
+        if config.postgresWritePoolSize > 0 {
+            let threads = NIOThreadPool(numberOfThreads: config.postgresWritePoolSize)
+            threads.start()
+            postgresWriteThreads = threads
+            postgresWriter = Self.primary(config, connections: config.postgresWritePoolSize, threads: threads, name: "postgres-write")
+        } else {
+            postgresWriteThreads = nil
+            postgresWriter = nil
+        }
+        queries = AnalyticsQueries(postgres: postgres, writer: postgresWriter)
         var policy = config.cache
         if let readURL = config.databaseReadURL {
             let standby = PostgresClient(
@@ -84,13 +91,25 @@ public final class Runtime: Sendable {
         hotReads = HotReadRecorder(redis: redis, breaker: breaker, logger: logger)
     }
 
+    /// A pool of connections to the primary with the overload bounds of the configuration.
+    private static func primary(_ config: RuntimeConfig, connections: Int, threads: NIOThreadPool, name: String) -> PostgresClient {
+        PostgresClient(
+            configuration: PostgresConfiguration(url: config.databaseURL, statementTimeoutMs: config.postgresStatementTimeoutMs),
+            pool: .init(
+                maxConnections: connections, acquireTimeout: .seconds(5), maxWaiters: config.postgresMaxWaiters,
+                maxQueueDelay: config.postgresMaxQueueMs > 0 ? .milliseconds(config.postgresMaxQueueMs) : nil),
+            threadPool: threads, name: name)
+    }
+
     public func shutdown() async {
         standbyMonitor?.cancel()
         await standbyMonitor?.value
         standby?.shutdown()
         postgres.shutdown()
+        postgresWriter?.shutdown()
         redis.shutdown()
         try? await postgresThreads.shutdownGracefully()
+        try? await postgresWriteThreads?.shutdownGracefully()
         try? await redisThreads.shutdownGracefully()
     }
 }

@@ -21,6 +21,9 @@ public struct RuntimeConfig: Sendable {
     public var cache = CachePolicy()
     public var postgresPoolSize = 8
     public var postgresThreads = 4
+    /// Connections (and threads) of the pool that ingestion and feedback use (`PG_WRITE_POOL_SIZE`;
+    /// 0: they share the main pool).
+    public var postgresWritePoolSize = 3
     /// Callers allowed to wait for a Postgres connection; more get 503 `overloaded` at once.
     public var postgresMaxWaiters = 1000
     /// When the longest wait for a Postgres connection reaches this, newcomers get 503
@@ -60,6 +63,7 @@ public struct RuntimeConfig: Sendable {
         if let value = env.int("CACHE_PUBLIC_LAG_S", in: 0...Int.max) { cache.publicLag = value }
         if let value = env.milliseconds("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
         if let value = env.int("PG_POOL_SIZE", in: 1...1000) { postgresPoolSize = value }
+        if let value = env.int("PG_WRITE_POOL_SIZE", in: 0...1000) { postgresWritePoolSize = value }
         if let value = env.int("PG_THREADS", in: 1...256) { postgresThreads = value }
         if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }
         if let value = env.milliseconds("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }

@@ -7,11 +7,13 @@ public final class PostgresClient: Sendable {
     public let configuration: PostgresConfiguration
     public let pool: BlockingPool<PostgresConnection>
 
+    /// `name` labels the pool's metrics (`prpm_pool_connections{pool=…}`).
     public init(
-        configuration: PostgresConfiguration, pool poolConfiguration: BlockingPool<PostgresConnection>.Configuration, threadPool: NIOThreadPool
+        configuration: PostgresConfiguration, pool poolConfiguration: BlockingPool<PostgresConnection>.Configuration, threadPool: NIOThreadPool,
+        name: String = "postgres"
     ) {
         self.configuration = configuration
-        self.pool = BlockingPool(name: "postgres", configuration: poolConfiguration, threadPool: threadPool) {
+        self.pool = BlockingPool(name: name, configuration: poolConfiguration, threadPool: threadPool) {
             try PostgresConnection(configuration: configuration)
         }
     }

@@ -102,6 +102,50 @@ struct ProtectionTests {
         }
     }
 
+    /// The write bulkhead (`PG_WRITE_POOL_SIZE`): ingestion waiting for the row locks of a hot
+    /// package's rollups holds its connection; a user's read beside it does not queue behind it.
+    /// With one shared connection (`writePoolSize` 0) the read waits until the lock is released.
+    @Test(arguments: [1, 0]) func readsDoNotQueueBehindWritesWaitingForRollupLocks(writePoolSize: Int) async throws {
+        let replica = try await makeReplica { config in
+            config.postgresPoolSize = 1
+            config.postgresWritePoolSize = writePoolSize
+            config.requestTimeoutMs = 10_000
+        }
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let user = try await f.user("bulkhead-\(writePoolSize)")
+            let package = try await f.package("bulkhead-\(writePoolSize)")
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+            try await withFreshApp(replica) { client, _ in
+                // Another session holds the rollup table: the ingestion's trigger waits for it.
+                let locker = TestEnvironment.locker()
+                defer { locker.shutdown() }
+                let holding = try await TestEnvironment.holdInTransaction(
+                    locker, "LOCK TABLE package_daily_stats IN EXCLUSIVE MODE", for: .milliseconds(2_000))
+                let event = #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":5,"durationMs":50}"#
+                let ingest = Task {
+                    try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status
+                }
+                try await TestEnvironment.eventually("the ingestion waits for the lock", timeout: .seconds(2)) {
+                    try await !TestEnvironment.postgres().query(
+                        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO playground_usage%'"
+                    ).isEmpty
+                }
+                let start = ContinuousClock.now
+                let me = try await client.get("/api/v1/analytics/user/me?days=7", headers: auth)
+                let waited = ContinuousClock.now - start
+                #expect(me.status == .ok)
+                if writePoolSize > 0 {
+                    #expect(waited < .milliseconds(1_000), "the read waited \(waited) behind the write")
+                } else {
+                    #expect(waited >= .milliseconds(500), "one shared connection: the read queues behind the write")
+                }
+                try await holding.value
+                #expect(try await ingest.value == .created)
+            }
+        }
+    }
+
     @Test func aFullPostgresQueueIsShedAtOnceWhileCachedHitsAreServed() async throws {
         let replica = try await makeReplica { config in
             config.postgresPoolSize = 1

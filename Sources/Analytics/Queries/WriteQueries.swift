@@ -113,7 +113,7 @@ extension AnalyticsQueries {
     private func writeConnection<T: Sendable>(
         waitAtMost: Duration?, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        try await postgres.withConnection(acquireTimeout: waitAtMost, onCancel: .awaitOutcome, body)
+        try await writer.withConnection(acquireTimeout: waitAtMost, onCancel: .awaitOutcome, body)
     }
 
     /// Finds the first event that names a row that does not exist.
