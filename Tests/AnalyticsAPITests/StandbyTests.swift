@@ -41,7 +41,9 @@ struct StandbyTests {
 
     @Test func missesReadTheStandbyWhileItKeepsUpAndThePrimaryOtherwise() async throws {
         try TestEnvironment.svc("standby", "start")
-        defer { try? TestEnvironment.svc("standby", "resume") }
+        // Stopped afterwards: a standby left running holds the primary's xmin back (hot_standby_feedback),
+        // which made every later benchmark on this machine slower (docs/performance.md).
+        defer { try? TestEnvironment.svc("standby", "stop") }
         let replica = try await makeReplica { config in
             config.databaseReadURL = TestEnvironment.standbyURL
             config.standbyMaxLag = .seconds(2)
@@ -88,7 +90,6 @@ struct StandbyTests {
             try await f.usage([Fixture.Usage(user: user, package: package.id)])
             #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 3)
             #expect(!gate.isUsable)
-            try TestEnvironment.svc("standby", "start")
         }
     }
 }
