@@ -22,7 +22,7 @@ struct MigrationFilesTests {
         "0011_package_daily_extras.sql": "753fd99526a2fc888da7bb20d768ee276c57f0976eb43efb89737ef7cec65db0",
         "0012_usage_partitions.sql": "955658b7152b550db95b85b0131a4a14d18cc4b1d2a549dbe6702586af767142",
         "0013_rating_delta_without_temp_table.sql": "58cb05979a29f7cff95f373368a978e65805971f1ff6ea18340d1442e7e7b536",
-        "0014_usage_partition_autovacuum.sql": "d436d5307ec89c1140855bd7debe3916285f253e19d0aea8e5064906a35f37fd",
+        "0014_usage_partition_autovacuum.sql": "d097cf4b17f1cf9ec37bfb74060a5a7508dfa526793b2dc2fca1d46ee08aea91",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

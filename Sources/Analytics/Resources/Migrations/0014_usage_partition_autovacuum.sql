@@ -6,7 +6,7 @@
 -- 27 ms after. With the default thresholds (20 % of the table changed or inserted) a month
 -- partition of 400k rows waits for 80k changes. Autovacuum options cannot be set on a
 -- partitioned table, so each partition gets them: the existing ones here, new ones as
--- `usage_partition_create` makes them (redefined below with that one step added).
+-- `usage_partition_create` makes them (below).
 CREATE FUNCTION usage_partition_tune(part regclass) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   EXECUTE format('ALTER TABLE %s SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 500,
@@ -16,21 +16,15 @@ $fn$;
 
 SELECT usage_partition_tune(inhrelid::regclass) FROM pg_inherits WHERE inhparent = 'playground_usage'::regclass;
 
-CREATE OR REPLACE FUNCTION usage_partition_create(month date) RETURNS boolean LANGUAGE plpgsql AS $fn$
-DECLARE
-  month_start date := date_trunc('month', month::timestamp)::date;
-  part text := 'playground_usage_p' || to_char(month_start, 'YYYY_MM');
-  lo timestamptz := month_start::timestamp AT TIME ZONE 'UTC';
-  hi timestamptz := (month_start + interval '1 month')::timestamp AT TIME ZONE 'UTC';
+-- New partitions get them as they are made: the function of migration 12 keeps its body under
+-- another name, and `usage_partition_create` (which the other partition functions call by name)
+-- makes the partition with it, then tunes it.
+ALTER FUNCTION usage_partition_create(date) RENAME TO usage_partition_make;
+
+CREATE FUNCTION usage_partition_create(month date) RETURNS boolean LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF to_regclass(part) IS NOT NULL THEN RETURN false; END IF;
-  EXECUTE format('CREATE TABLE %I (LIKE playground_usage INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
-  PERFORM usage_partition_tune(part::regclass);
-  EXECUTE format('WITH moved AS (DELETE FROM playground_usage_default WHERE created_at >= %L AND created_at < %L RETURNING *)
-                  INSERT INTO %I SELECT * FROM moved', lo, hi, part);
-  EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (created_at >= %L AND created_at < %L)', part, part || '_month', lo, hi);
-  EXECUTE format('ALTER TABLE playground_usage ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
-  EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', part, part || '_month');
+  IF NOT usage_partition_make(month) THEN RETURN false; END IF;
+  PERFORM usage_partition_tune(('playground_usage_p' || to_char(date_trunc('month', month::timestamp), 'YYYY_MM'))::regclass);
   RETURN true;
 END
 $fn$;
