@@ -50,6 +50,31 @@ struct RollupConsistencyTests {
             """, [package])
     }
 
+    /// Migration 15: a user's second run of a package on the same day leaves the package's
+    /// last-day row and its histogram row for that day as they are (no new row versions for the
+    /// hottest rows); a later day still moves them, and the rollups stay exact.
+    @Test func aRepeatedRunOnTheSameDayLeavesTheLastDayRowsAlone() async throws {
+        let f = Fixture(postgres: try await TestEnvironment.postgres())
+        let package = try await f.package("same-day-repeat")
+        let user = try await f.user("same-day-repeat")
+        var earlier = Fixture.Usage(user: user, package: package.id)
+        earlier.daysAgo = 2
+        _ = try await f.usage([earlier])
+        _ = try await f.usage([Fixture.Usage(user: user, package: package.id)])
+        let versions = """
+            SELECT (SELECT xmin::text FROM package_user_last_day WHERE package_id = $1 AND user_id = $2) || '/' ||
+                   (SELECT string_agg(xmin::text, ',' ORDER BY day) FROM package_last_day_counts WHERE package_id = $1)
+            """
+        let before = try #require(try await f.scalar(versions, [package.id, user]))
+        _ = try await f.usage([Fixture.Usage(user: user, package: package.id), Fixture.Usage(user: user, package: package.id)])
+        #expect(try await f.scalar(versions, [package.id, user]) == before)
+        #expect(try await mismatch(f, package.id) == "0/1/1/0/0")
+        // An older run does not move the day back.
+        _ = try await f.usage([earlier])
+        #expect(try await f.scalar("SELECT last_day = utc_day(now()) FROM package_user_last_day WHERE package_id = $1", [package.id]) == "t")
+        #expect(try await mismatch(f, package.id) == "0/1/1/0/0")
+    }
+
     @Test func rollupsEqualTheRawRows() async throws {
         let f = Fixture(postgres: try await TestEnvironment.postgres())
         let package = try await f.package("exact")
