@@ -10,6 +10,10 @@ import Synchronization
 public protocol BlockingConnection: AnyObject, Sendable {
     /// False once the connection saw a connection-level failure; the pool then drops it.
     var isUsable: Bool { get }
+    /// Asked (on the pool's thread) before an idle connection is handed out again: false when
+    /// the server closed it meanwhile (a restart), so the caller gets a fresh one instead of a
+    /// failure. Must not block.
+    var isAlive: Bool { get }
     func close()
     /// Asks the server to stop the call running on this connection (Postgres: a cancel
     /// request). Called from another thread while that call runs; must be thread-safe.
@@ -18,6 +22,7 @@ public protocol BlockingConnection: AnyObject, Sendable {
 
 extension BlockingConnection {
     public func interrupt() {}
+    public var isAlive: Bool { isUsable }
 }
 
 /// What a caller whose task is cancelled gets while its call runs on a connection.
@@ -130,7 +135,14 @@ public final class BlockingPool<Connection: BlockingConnection>: Sendable {
                         result = .failure(PoolError.shutdown)
                     } else {
                         do {
-                            let existing = try connection ?? self.factory()
+                            // An idle connection the server closed meanwhile is replaced here:
+                            // writes, which are not retried, would otherwise fail on it after a restart.
+                            var reused = connection
+                            if let idle = reused, !idle.isAlive {
+                                idle.close()
+                                reused = nil
+                            }
+                            let existing = try reused ?? self.factory()
                             used = existing
                             result = call.start(on: existing) ? Result { try body(existing) } : .failure(CancellationError())
                         } catch {

@@ -75,6 +75,17 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         return PQstatus(conn) == CONNECTION_OK
     }
 
+    /// An idle connection is alive while its socket has nothing to read: a server that closed it
+    /// (a restart: a goodbye message, then EOF) makes it readable. Anything readable on an idle
+    /// connection counts as closed (this client does not LISTEN); the pool opens a new one.
+    public var isAlive: Bool {
+        guard isUsable, let conn else { return false }
+        let socket = PQsocket(conn)
+        guard socket >= 0 else { return false }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
+
     public func close() {
         if let canceller { PQfreeCancel(canceller) }
         canceller = nil

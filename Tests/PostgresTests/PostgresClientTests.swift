@@ -146,6 +146,27 @@ struct PostgresClientTests {
         #expect(try await client.query("SELECT 3 AS x").first?.decode("x", as: Int.self) == 3)
     }
 
+    /// A write is never retried (it may have happened), so an idle connection the server
+    /// closed meanwhile must not reach it: the pool checks idle connections before reuse.
+    @Test func anIdleConnectionTheServerClosedIsReplacedBeforeAWriteUsesIt() async throws {
+        let client = PostgresClient(
+            configuration: PostgresConfiguration(url: TestEnvironment.databaseURL), pool: .init(maxConnections: 1),
+            threadPool: TestEnvironment.threadPool)
+        defer { client.shutdown() }
+        let first = try #require(try await client.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
+        let admin = try await TestEnvironment.postgres()
+        #expect(try await admin.query("SELECT pg_terminate_backend($1) AS done", [first]).first?.decode("done", as: Bool.self) == true)
+        try await TestEnvironment.eventually("the backend is gone") {
+            try await admin.query("SELECT 1 AS x FROM pg_stat_activity WHERE pid = $1", [first]).isEmpty
+        }
+        // No retry, as for ingestion and feedback.
+        let second = try await client.withConnection(retryOnBrokenConnection: false) {
+            try $0.query("SELECT pg_backend_pid() AS pid", []).first!.decode("pid", as: Int.self)
+        }
+        #expect(second != first)
+        #expect(client.pool.stats.open == 1)
+    }
+
     @Test func connectionFailureIsTyped() async throws {
         let client = PostgresClient(
             configuration: PostgresConfiguration(url: "postgresql://prpm@127.0.0.1:1/none", connectTimeoutSeconds: 1),
