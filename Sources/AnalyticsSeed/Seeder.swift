@@ -179,6 +179,7 @@ public enum Seeder {
             try c.execute("ALTER TABLE playground_usage ENABLE TRIGGER USER")
             try c.execute("SELECT usage_rollup_rebuild()")
             try c.execute("SELECT usage_extras_rebuild()")
+            try c.execute("SELECT usage_user_rollups_rebuild()")
             logger.info("seed: rollups rebuilt", metadata: ["seconds": "\(seconds(since: &phase))"])
             try c.execute("ANALYZE")
             logger.info("seed: analyzed", metadata: ["seconds": "\(seconds(since: &phase))"])

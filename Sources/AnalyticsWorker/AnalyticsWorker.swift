@@ -154,6 +154,7 @@ public struct AnalyticsWorker: Service {
                 metadata["partitions_retired"] = "\(result.partitionsRetired)"
                 metadata["partitions_busy"] = "\(result.partitionsBusy)"
                 metadata["archived"] = "\(result.rowsArchived)"
+                metadata["rollup_rows_expired"] = "\(result.rollupRowsExpired)"
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"
                 metadata["idempotency_keys_expired"] = "\(result.idempotencyKeysExpired)"

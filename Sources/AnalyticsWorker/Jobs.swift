@@ -40,6 +40,7 @@ struct Jobs: Sendable {
         var partitionsRetired = 0
         var partitionsBusy = 0
         var rowsArchived = 0
+        var rollupRowsExpired = 0
         var feedbackCleared = 0
         var usersAnonymized = 0
         var idempotencyKeysExpired = 0
@@ -48,7 +49,8 @@ struct Jobs: Sendable {
     /// Keeps the monthly partitions of `playground_usage` ready ahead; folds usage rows older
     /// than 12 months into `usage_daily_archive` and removes them, whole months at once
     /// (fold and truncate a partition, then drop it) and the rest batch by batch (each step
-    /// one short transaction: a crash loses nothing and counts nothing twice); clears feedback
+    /// one short transaction: a crash loses nothing and counts nothing twice), and the user
+    /// rollup rows of those days and months; clears feedback
     /// text older than 6 months; anonymizes users deleted more than 30 days ago; forgets
     /// `Idempotency-Key`s older than 24 hours.
     func retention(fence: JobFence? = nil) async throws -> RetentionResult {
@@ -75,6 +77,7 @@ struct Jobs: Sendable {
             }
         }
         result.rowsArchived += try await batches { try await queries.archiveOldUsage(batch: batch, guard: fence?.check) }
+        result.rollupRowsExpired = try await queries.expireUserRollups(guard: fence?.check)
         result.feedbackCleared = try await batches { try await queries.clearOldFeedback(batch: batch, guard: fence?.check) }
         result.usersAnonymized = try await queries.anonymizeDeletedUsers(guard: fence?.check)
         result.idempotencyKeysExpired = try await batches { try await queries.expireIdempotencyKeys(batch: batch, guard: fence?.check) }

@@ -120,7 +120,8 @@ struct RollupConcurrencyTests {
     }
 
     /// Eight connections insert batches, rate rows, move rows between days and delete rows of
-    /// the same two package-days at once; afterwards every rollup equals the raw rows.
+    /// the same two package-days at once; afterwards every rollup (package and user) equals
+    /// the raw rows.
     @Test func manyWritersOfTheSamePackageDays() async throws {
         let f = Fixture(postgres: try await TestEnvironment.postgres())
         let package = try await f.package("storm")
@@ -200,6 +201,7 @@ struct RollupConcurrencyTests {
             try await group.waitForAll()
         }
         #expect(try await Self.drift(f, package.id) == 0)
+        #expect(try await UserRollupTests.drift(f, users) == 0)
         let raw = try await f.scalar("SELECT count(*) FROM playground_usage WHERE package_id = $1", [package.id])
         #expect(try await Self.rolledRuns(f, package.id) == Int(raw ?? ""))
     }

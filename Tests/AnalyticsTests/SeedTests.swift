@@ -246,6 +246,10 @@ struct SeedTests {
                       EXCEPT (SELECT package_id, day, credits_sum, helpful_yes, helpful_answered FROM package_daily_extras)) d
                     """) == 0)
             #expect(try await int(db, "SELECT count(*) FROM package_daily_extras") > 0)
+            // The user rollups (migration 16), every user.
+            let everyone = try await db.query("SELECT id FROM users").map { try $0.decode("id", as: UUID.self) }
+            #expect(try await UserRollupTests.drift(Fixture(postgres: db), everyone) == 0)
+            #expect(try await int(db, "SELECT count(*) FROM user_monthly_package_stats") > 0)
 
             // The table is back as it was: same indexes, validated foreign keys, triggers enabled (and firing).
             let indexesAfter = try await db.query("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'playground_usage' ORDER BY 1").values
@@ -267,7 +271,8 @@ struct SeedTests {
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
             #expect(
                 try await int(
-                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 9)
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 12
+            )
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(
                 """

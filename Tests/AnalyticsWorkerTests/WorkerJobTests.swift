@@ -147,8 +147,13 @@ extension WorkerSuites {
                     VALUES ($1, '\\x00', '{}', now() - interval '25 hours'), ($2, '\\x00', '{}', now() - interval '23 hours')
                     """, [oldKey, newKey])
 
+                let userRuns = "SELECT sum(runs)::text FROM user_daily_stats WHERE user_id = $1"
+                #expect(try await f.scalar(userRuns, [gone]) == "5")
+
                 #expect(await worker.runOnce(.retention))
                 #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
+                // The user rollups keep the days retention keeps (migration 16).
+                #expect(try await f.scalar(userRuns, [gone]) == "2")
                 #expect(try await f.scalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
                 #expect(
                     try await f.scalar(

@@ -32,26 +32,50 @@ public enum AnalyticsSQL {
         /// In the order the answer runs them.
         public static let all = [totals, uniqueUsers, models, versions, daily, trend, extras]
     }
-    /// User answer ($1 user id, $2 window start): one statement.
+    /// User answer ($1 user id, $2 window start): one statement, from the user rollups
+    /// (migration 16). Totals and days from `user_daily_stats`; models and packages from the
+    /// monthly rollups for the window's whole months, plus the raw rows of the days before the
+    /// first whole month (at most 30, through the covering index). Rows by `kind`: `t` totals,
+    /// `m` models, `p` top packages (names joined for the ten most run and their ties only),
+    /// `d` days.
     public enum User {
         public static let answer = """
-            WITH u AS MATERIALIZED (
-              SELECT model, credits_spent, tokens_used, duration_ms, package_id, user_rating, utc_day(created_at) AS day
-              FROM playground_usage WHERE user_id = $1 AND created_at >= $2::timestamptz)
-            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, count(*) AS runs, coalesce(sum(credits_spent), 0) AS credits,
-                   coalesce(sum(tokens_used), 0) AS tokens, coalesce(sum(duration_ms), 0) AS duration_sum,
-                   0::bigint AS rating_sum, 0::bigint AS rating_count FROM u
+            WITH b AS MATERIALIZED (
+              SELECT utc_day($2::timestamptz) AS first_day,
+                     CASE WHEN utc_day($2::timestamptz) = utc_month($2::timestamptz) THEN utc_month($2::timestamptz)
+                          ELSE (utc_month($2::timestamptz) + interval '1 month')::date END AS first_month),
+            part AS MATERIALIZED (
+              SELECT u.model, u.credits_spent, u.duration_ms, u.package_id, u.user_rating FROM playground_usage u, b
+              WHERE u.user_id = $1 AND u.created_at >= $2::timestamptz AND u.created_at < b.first_month::timestamp AT TIME ZONE 'UTC'),
+            days AS MATERIALIZED (
+              SELECT s.day, s.runs, s.credits_sum, s.tokens_sum, s.duration_sum FROM user_daily_stats s, b
+              WHERE s.user_id = $1 AND s.day >= b.first_day)
+            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, coalesce(sum(runs), 0)::bigint AS runs,
+                   coalesce(sum(credits_sum), 0)::bigint AS credits, coalesce(sum(tokens_sum), 0)::bigint AS tokens,
+                   coalesce(sum(duration_sum), 0)::bigint AS duration_sum, 0::bigint AS rating_sum, 0::bigint AS rating_count
+            FROM days
             UNION ALL
-            SELECT 'm', model, NULL, count(*), sum(credits_spent), 0, sum(duration_ms), 0, 0 FROM u GROUP BY model
+            SELECT 'm', model, NULL, sum(runs)::bigint, sum(credits)::bigint, 0, sum(duration)::bigint, 0, 0
+            FROM (SELECT s.model, s.runs, s.credits_sum AS credits, s.duration_sum AS duration FROM user_monthly_model_stats s, b
+                  WHERE s.user_id = $1 AND s.month >= b.first_month
+                  UNION ALL
+                  SELECT model, 1, credits_spent, duration_ms FROM part) x
+            GROUP BY model HAVING sum(runs) > 0
             UNION ALL
             (SELECT 'p', x.package_id::text, p.name, x.runs, x.credits, 0, 0, x.rating_sum, x.rating_count
-             FROM (SELECT package_id, count(*) AS runs, sum(credits_spent) AS credits, coalesce(sum(user_rating), 0) AS rating_sum,
-                          count(user_rating) AS rating_count
-                   FROM u WHERE package_id IS NOT NULL GROUP BY package_id) x
+             FROM (SELECT package_id, sum(runs)::bigint AS runs, sum(credits)::bigint AS credits, sum(rating_sum)::bigint AS rating_sum,
+                          sum(rating_count)::bigint AS rating_count
+                   FROM (SELECT s.package_id, s.runs, s.credits_sum AS credits, s.rating_sum, s.rating_count
+                         FROM user_monthly_package_stats s, b WHERE s.user_id = $1 AND s.month >= b.first_month
+                         UNION ALL
+                         SELECT package_id, 1, credits_spent, coalesce(user_rating, 0), (user_rating IS NOT NULL)::int
+                         FROM part WHERE package_id IS NOT NULL) y
+                   GROUP BY package_id HAVING sum(runs) > 0
+                   ORDER BY 2 DESC FETCH FIRST 10 ROWS WITH TIES) x
              JOIN packages p ON p.id = x.package_id
              ORDER BY x.runs DESC, p.name ASC LIMIT 10)
             UNION ALL
-            SELECT 'd', day::text, NULL, count(*), sum(credits_spent), 0, 0, 0, 0 FROM u GROUP BY day
+            SELECT 'd', day::text, NULL, runs, credits_sum, 0, 0, 0, 0 FROM days
             """
         /// In the order the answer runs them.
         public static let all = [answer]

@@ -94,6 +94,14 @@ extension AnalyticsQueries {
         }
     }
 
+    /// Removes the user rollup rows (migration 16) of the days and months older than 12 months:
+    /// no window reaches them, and the raw rows they summed are gone. Returns the rows removed.
+    public func expireUserRollups(guard: WriteGuard?) async throws -> Int {
+        try await guardedTransaction(`guard`) { c in
+            try c.query("SELECT usage_user_rollups_expire(now() - interval '12 months') AS n", prepare: false).first!.decode("n", as: Int.self)
+        }
+    }
+
     /// Clears the feedback text of up to `batch` rows older than 6 months.
     public func clearOldFeedback(batch: Int, guard: WriteGuard?) async throws -> Int {
         try await guardedTransaction(`guard`) { c in
