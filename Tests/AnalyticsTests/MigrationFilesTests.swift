@@ -24,7 +24,7 @@ struct MigrationFilesTests {
         "0013_rating_delta_without_temp_table.sql": "58cb05979a29f7cff95f373368a978e65805971f1ff6ea18340d1442e7e7b536",
         "0014_usage_partition_autovacuum.sql": "d097cf4b17f1cf9ec37bfb74060a5a7508dfa526793b2dc2fca1d46ee08aea91",
         "0015_last_day_only_forward.sql": "a672ae10603ca9232e2d1aa0382003d2d83c0d5a8ebb2d8b87b1472c75095765",
-        "0016_user_rollups.sql": "8f62f373b9f9d5677c6b96fbc6db789fb818cf6d83a8ebada33119460843afc1",
+        "0016_user_rollups.sql": "fb78be60d8a74dd497e15ab3e1e0460c650b44fd3243d565c5325946de3135a9",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {
