@@ -70,10 +70,19 @@ public struct CachedAnalytics: Sendable {
         return (package, response)
     }
 
-    /// Recomputes a package answer into the cache (the worker's refresh-ahead).
-    public func refreshPackage(_ packageId: UUID, days: Int) async throws {
-        guard let package = try await source.resolvePackage(packageId.canonical) else { return }
-        try await cache.refresh(Self.packageKey(packageId, days: days), compute: packageAnswer(package, days: days))
+    /// Recomputes a package answer into the cache (the worker's refresh-ahead). With
+    /// `unlessFreshFor`, an entry that shows every write and stays fresh that long is left as
+    /// it is. Returns whether it was computed.
+    @discardableResult
+    public func refreshPackage(_ packageId: UUID, days: Int, unlessFreshFor horizon: Duration? = nil) async throws -> Bool {
+        let package: PackageRef
+        do {
+            package = try await resolvePackage(packageId.canonical)
+        } catch AnalyticsError.packageNotFound {
+            return false
+        }
+        let key = Self.packageKey(packageId, days: days)
+        return try await cache.refresh(key, unlessFreshFor: horizon, compute: packageAnswer(package, days: days)) != nil
     }
 
     public func user(_ userId: UUID, days: Int) async throws -> CachedResponse {

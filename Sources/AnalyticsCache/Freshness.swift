@@ -53,6 +53,17 @@ public struct Freshness: Sendable, Equatable {
         return age < ttlMillis + graceMillis ? .stale : .unusable
     }
 
+    /// Whether refresh-ahead (the worker) should recompute an entry now, `horizonMillis` being
+    /// how long until it comes back to the key: when there is no entry, when the entry misses a
+    /// write (so that readers rarely see it `STALE`), or when its freshness ends before the next
+    /// visit. An entry that stays fresh until then is left alone: recomputing it would change
+    /// nothing a reader sees.
+    public func needsRefreshAhead(snapshot: Int64?, written: Int64?, now: Int64, horizonMillis: Int64) -> Bool {
+        guard let snapshot else { return true }
+        if let written, written >= snapshot { return true }
+        return snapshot + ttlMillis <= now + horizonMillis
+    }
+
     /// Probabilistic early expiration ("XFetch", Vattani et al.): refresh `δ·β·(−ln U)` before
     /// expiry, δ the entry's computation time. Popular keys are refreshed by one reader shortly
     /// before they expire instead of all readers missing at once.

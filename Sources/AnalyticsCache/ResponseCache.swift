@@ -270,11 +270,22 @@ public final class ResponseCache: Sendable {
     /// Computes the entry and stores it. A background refresh (`stepAside`) leaves the key to
     /// the replica that holds its lock (then nil); the worker's refresh-ahead computes anyway
     /// (the lock's holder may have died), and the store keeps whichever snapshot is newer.
+    ///
+    /// `unlessFreshFor`: refresh-ahead's visit. The entry is first looked up and left as it is
+    /// (nil) when it shows every write and stays fresh that long (`Freshness.needsRefreshAhead`);
+    /// with the store unreachable it is computed as before.
     @discardableResult
-    public func refresh(_ key: CacheKey, stepAside: Bool = false, compute: @escaping @Sendable () async throws -> [UInt8]) async throws
-        -> CacheEntry?
-    {
-        try await refreshes.run(key) { [self] in
+    public func refresh(
+        _ key: CacheKey, stepAside: Bool = false, unlessFreshFor horizon: Duration? = nil,
+        compute: @escaping @Sendable () async throws -> [UInt8]
+    ) async throws -> CacheEntry? {
+        if let horizon, let found = await guarded("get", { try await store.lookup(key) }),
+            !policy.freshness(key.endpoint).needsRefreshAhead(
+                snapshot: found.entry?.snapshot, written: found.written, now: CacheClock.snapshot(), horizonMillis: horizon.milliseconds)
+        {
+            return nil
+        }
+        return try await refreshes.run(key) { [self] in
             let token = Self.lockToken()
             if case .some(.some) = await guarded("lock", { try await store.lock(key, token: token, ttl: policy.lockTTL) }) {
                 return try await computeStoreAndUnlock(key, token: token, compute: compute)

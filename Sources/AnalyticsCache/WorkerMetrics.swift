@@ -7,12 +7,14 @@ public enum WorkerMetrics {
     public static let key = RedisKeyspace.workerMetrics
 
     /// Prometheus text for the hash's fields (`runs:JOB`, `failures:JOB`, `duration_sum:JOB`,
-    /// `last_success:JOB`, `refresh_lag`, `stream_pending`).
+    /// `last_success:JOB`, `refresh_lag`, `stream_pending`, `refresh_tasks`,
+    /// `refresh_results:computed|fresh`).
     public static func render(_ fields: [String: String]) -> String {
         var runs: [String: String] = [:]
         var failures: [String: String] = [:]
         var sums: [String: String] = [:]
         var last: [String: String] = [:]
+        var results: [String: String] = [:]
         for (field, value) in fields {
             let parts = field.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { continue }
@@ -21,14 +23,15 @@ public enum WorkerMetrics {
             case "failures": failures[parts[1]] = value
             case "duration_sum": sums[parts[1]] = value
             case "last_success": last[parts[1]] = value
+            case "refresh_results": results[parts[1]] = value
             default: break
             }
         }
         var text = ""
-        func family(_ name: String, _ type: String, _ values: [String: String], suffix: String = "") {
+        func family(_ name: String, _ type: String, _ values: [String: String], label: String = "job") {
             guard !values.isEmpty else { return }
             text += "# TYPE \(name) \(type)\n"
-            for job in values.keys.sorted() { text += "\(name)\(suffix){job=\"\(job)\"} \(values[job]!)\n" }
+            for value in values.keys.sorted() { text += "\(name){\(label)=\"\(value)\"} \(values[value]!)\n" }
         }
         if !sums.isEmpty {
             text += "# TYPE prpm_worker_job_duration_seconds summary\n"
@@ -39,8 +42,12 @@ public enum WorkerMetrics {
         }
         family("prpm_worker_job_failures_total", "counter", failures)
         family("prpm_worker_last_success_timestamp_seconds", "gauge", last)
-        for (field, name) in [("refresh_lag", "prpm_worker_refresh_lag_seconds"), ("stream_pending", "prpm_worker_stream_pending")] {
-            if let value = fields[field] { text += "# TYPE \(name) gauge\n\(name) \(value)\n" }
+        family("prpm_worker_refresh_results_total", "counter", results, label: "result")
+        for (field, name, type) in [
+            ("refresh_lag", "prpm_worker_refresh_lag_seconds", "gauge"), ("stream_pending", "prpm_worker_stream_pending", "gauge"),
+            ("refresh_tasks", "prpm_worker_refresh_tasks_total", "counter"),
+        ] {
+            if let value = fields[field] { text += "# TYPE \(name) \(type)\n\(name) \(value)\n" }
         }
         return text
     }

@@ -212,7 +212,7 @@ public struct AnalyticsWorker: Service {
             do {
                 try await ensureGroup()
                 while !Task.isCancelled {
-                    let processed = try await consumeBatch()
+                    let processed = try await consumeBatch(paced: true)
                     if processed == 0 { try await Task.sleep(for: .milliseconds(200)) }
                 }
             } catch {
@@ -230,8 +230,9 @@ public struct AnalyticsWorker: Service {
 
     /// One batch: claimed stale tasks first, then new ones. Returns how many were processed.
     /// Reads never block on the server (a blocking read would outlive the command timeout):
-    /// the consumer polls instead.
-    func consumeBatch() async throws -> Int {
+    /// the consumer polls instead. `paced`: a task is not started before it is due (the
+    /// running worker; `--once` and tests run what is pending at once).
+    func consumeBatch(paced: Bool = false) async throws -> Int {
         let idleMs = String(Lease.milliseconds(deps.config.leaseTTL * 2))
         let claimed = try await deps.redis.command(
             "XAUTOCLAIM", Jobs.stream, Jobs.group, deps.config.consumerName, idleMs, "0-0", "COUNT", "50")
@@ -242,25 +243,32 @@ public struct AnalyticsWorker: Service {
             entries = Self.entries(reply.array?.first?.array?.last)
         }
         guard !entries.isEmpty else { return 0 }
-        try await withThrowingTaskGroup(of: String.self) { group in
+        var computed = 0
+        try await withThrowingTaskGroup(of: (id: String, computed: Bool).self) { group in
             var running = 0
+            func finishOne() async throws {
+                let done = try await group.next()!
+                if done.computed { computed += 1 }
+                try await deps.redis.command("XACK", Jobs.stream, Jobs.group, done.id)
+                running -= 1
+            }
             for entry in entries {
-                if running >= 4 {
-                    let done = try await group.next()!
-                    try await deps.redis.command("XACK", Jobs.stream, Jobs.group, done)
-                    running -= 1
-                }
+                if running >= 4 { try await finishOne() }
+                if paced, let wait = entry.wait(now: Date()) { try await Task.sleep(for: wait) }
                 group.addTask {
-                    if let package = UUID(uuidString: entry.package) { try await jobs.refresh(packageId: package, days: entry.days) }
-                    return entry.id
+                    guard let package = UUID(uuidString: entry.package) else { return (entry.id, false) }
+                    return (entry.id, try await jobs.refresh(packageId: package, days: entry.days))
                 }
                 running += 1
             }
-            for try await done in group { try await deps.redis.command("XACK", Jobs.stream, Jobs.group, done) }
+            while running > 0 { try await finishOne() }
         }
-        let pending = try? await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int
-        Metrics.Gauge(label: "prpm_worker_stream_pending").record(pending ?? 0)
-        Counter(label: "prpm_worker_refresh_tasks_total").increment(by: entries.count)
+        let key = WorkerMetrics.key
+        _ = try? await deps.redis.pipeline([
+            ["HINCRBY", key, "refresh_tasks", String(entries.count)],
+            ["HINCRBY", key, "refresh_results:computed", String(computed)],
+            ["HINCRBY", key, "refresh_results:fresh", String(entries.count - computed)],
+        ])
         return entries.count
     }
 
@@ -268,6 +276,15 @@ public struct AnalyticsWorker: Service {
         let id: String
         let package: String
         let days: Int
+        /// When it is due (ms since 1970); nil: at once (tasks of older workers).
+        var due: Int64? = nil
+
+        /// How long to wait before starting it; nil when it is due.
+        func wait(now: Date) -> Duration? {
+            guard let due else { return nil }
+            let left = due - Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+            return left > 0 ? .milliseconds(left) : nil
+        }
     }
 
     static func entries(_ reply: RedisReply?) -> [RefreshTask] {
@@ -281,7 +298,7 @@ public struct AnalyticsWorker: Service {
                 index += 2
             }
             guard let package = values["package"], let days = values["days"].flatMap(Int.init) else { return nil }
-            return RefreshTask(id: id, package: package, days: days)
+            return RefreshTask(id: id, package: package, days: days, due: values["due"].flatMap { Int64($0) })
         }
     }
 }

@@ -87,8 +87,11 @@ struct Jobs: Sendable {
     // MARK: refresh
 
     /// Leader part: decays the hot-set scores and puts one task per hot package × window
-    /// on the stream. Returns the number of tasks enqueued.
-    func enqueueRefresh() async throws -> Int {
+    /// on the stream, hottest first, each with the time it is due (`due`, ms since 1970): the
+    /// cycle's tasks are spread over the first half of the refresh interval, so that the
+    /// recomputations do not all land on the database (and the cores the API shares with it)
+    /// at once. Returns the number of tasks enqueued.
+    func enqueueRefresh(now: Date = Date()) async throws -> Int {
         let top =
             try await deps.redis.command(
                 "ZREVRANGE", RedisKeyspace.hotPackages, "0", String(deps.config.hotPackages - 1)
@@ -99,19 +102,23 @@ struct Jobs: Sendable {
             ["ZREMRANGEBYSCORE", RedisKeyspace.hotPackages, "-inf", "0.01"],
         ])
         guard !top.isEmpty else { return 0 }
-        var commands: [[String]] = []
-        for package in top {
-            for days in deps.config.refreshWindows {
-                commands.append(["XADD", Self.stream, "MAXLEN", "~", "100000", "*", "package", package, "days", String(days)])
-            }
+        let tasks = top.flatMap { package in deps.config.refreshWindows.map { (package, $0) } }
+        let start = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let spread = Int64(Lease.milliseconds(deps.config.refreshSpread))
+        let commands = tasks.enumerated().map { index, task in
+            let due = start + spread * Int64(index) / Int64(tasks.count)
+            return ["XADD", Self.stream, "MAXLEN", "~", "100000", "*", "package", task.0, "days", String(task.1), "due", String(due)]
         }
         _ = try await deps.redis.pipeline(commands)
         return commands.count
     }
 
-    /// Recomputes one package window into the cache.
-    func refresh(packageId: UUID, days: Int) async throws {
-        try await deps.analytics.refreshPackage(packageId, days: days)
+    /// Recomputes one package window into the cache, unless it shows every write and stays
+    /// fresh until the next cycle can come back to it (`WorkerConfig.refreshHorizon`).
+    /// Returns whether it was computed.
+    @discardableResult
+    func refresh(packageId: UUID, days: Int) async throws -> Bool {
+        try await deps.analytics.refreshPackage(packageId, days: days, unlessFreshFor: deps.config.refreshHorizon)
     }
 
     /// The age in seconds of the oldest cached entry among the hot packages' windows.

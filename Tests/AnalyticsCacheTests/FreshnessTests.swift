@@ -46,6 +46,21 @@ import Testing
         #expect(Freshness.earlyRefreshMillis(computeMillis: 200, random: 0.999_999) == 0)
     }
 
+    /// Refresh-ahead recomputes what is missing, misses a write, or would expire before the
+    /// next visit; it leaves what stays fresh until then.
+    @Test func refreshAheadSkipsOnlyEntriesThatStayFreshUntilTheNextVisit() {
+        // 60 s until the next visit; the entry (TTL 300 s) was computed at 0.
+        #expect(shared.needsRefreshAhead(snapshot: nil, written: nil, now: 1_000, horizonMillis: 60_000))
+        #expect(!shared.needsRefreshAhead(snapshot: 0, written: nil, now: 1_000, horizonMillis: 60_000))
+        #expect(!shared.needsRefreshAhead(snapshot: 0, written: nil, now: 239_999, horizonMillis: 60_000))
+        #expect(shared.needsRefreshAhead(snapshot: 0, written: nil, now: 240_000, horizonMillis: 60_000))
+        // A write before the snapshot is in it; one at or after it is not.
+        #expect(!shared.needsRefreshAhead(snapshot: 5_000, written: 4_999, now: 6_000, horizonMillis: 60_000))
+        #expect(shared.needsRefreshAhead(snapshot: 5_000, written: 5_000, now: 6_000, horizonMillis: 60_000))
+        // Past its TTL (stale, or gone from the reader's point of view): recomputed.
+        #expect(shared.needsRefreshAhead(snapshot: 0, written: nil, now: 330_000, horizonMillis: 0))
+    }
+
     @Test func snapshotsRoundDownAndMarksRoundUp() {
         let date = Date(timeIntervalSince1970: 1.0005)
         #expect(CacheClock.snapshot(date) == 1_000)

@@ -186,6 +186,30 @@ import Testing
         #expect(computed.value == 1)
     }
 
+    /// The worker's visit (`unlessFreshFor`) computes a missing entry, leaves one that stays
+    /// fresh and shows every write, and computes again once a write is not in it.
+    @Test func refreshAheadLeavesEntriesThatStayFreshAndShowEveryWrite() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        let computed = Count()
+        let compute: @Sendable () async throws -> [UInt8] = {
+            computed.increment()
+            return Array("v\(computed.value)".utf8)
+        }
+        #expect(try await cache.refresh(Self.packageKey(), unlessFreshFor: .seconds(120), compute: compute)?.body == Array("v1".utf8))
+        #expect(try await cache.refresh(Self.packageKey(), unlessFreshFor: .seconds(120), compute: compute) == nil)
+        #expect(computed.value == 1)
+        // Its TTL (300 s) ends within a horizon of 400 s: recomputed.
+        #expect(try await cache.refresh(Self.packageKey(), unlessFreshFor: .seconds(400), compute: compute)?.body == Array("v2".utf8))
+        await cache.recordWrite(Self.written(packages: [Self.package]))
+        // (A snapshot in the write's own millisecond would still count it as missing.)
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(try await cache.refresh(Self.packageKey(), unlessFreshFor: .seconds(120), compute: compute)?.body == Array("v3".utf8))
+        #expect(store.entry(Self.packageKey())?.body == Array("v3".utf8))
+        #expect(try await cache.refresh(Self.packageKey(), unlessFreshFor: .seconds(120), compute: compute) == nil)
+        #expect(computed.value == 3)
+    }
+
     @Test func aRefreshStepsAsideWhileAnotherReplicaHoldsTheLock() async throws {
         let store = InMemoryCacheStore()
         let cache = Self.cache(store)

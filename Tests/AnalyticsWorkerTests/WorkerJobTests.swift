@@ -315,6 +315,63 @@ extension WorkerSuites {
             }
         }
 
+        /// A cycle's tasks are due over the first half of the interval, hottest first; the
+        /// running consumer starts none before it is due; a visit leaves an entry that stays
+        /// fresh and shows every write, and recomputes one that misses a write.
+        @Test func refreshSpreadsACycleAndRecomputesOnlyWhatNeedsIt() async throws {
+            let (worker, deps) = try await makeWorker { config in
+                config.hotPackages = 3
+                config.refreshWindows = [30]
+                config.refreshInterval = .seconds(2)  // spread over 1 s
+            }
+            try await withCleanup({ await deps.shutdown() }) {
+                try await deps.redis.command("DEL", Jobs.stream, RedisKeyspace.hotPackages)
+                try await deps.redis.command("XGROUP", "CREATE", Jobs.stream, Jobs.group, "0", "MKSTREAM")
+                let f = Fixture(postgres: deps.postgres)
+                let packages = [try await f.package("spread-a"), try await f.package("spread-b"), try await f.package("spread-c")]
+                for (index, package) in packages.enumerated() {
+                    try await deps.redis.command("ZADD", RedisKeyspace.hotPackages, String(10 - index), package.id.uuidString.lowercased())
+                }
+                let jobs = Jobs(deps: worker.deps)
+                let start = Date()
+                #expect(try await jobs.enqueueRefresh(now: start) == 3)
+                let tasks = AnalyticsWorker.entries(try await deps.redis.command("XRANGE", Jobs.stream, "-", "+"))
+                let startMillis = Int64((start.timeIntervalSince1970 * 1000).rounded(.down))
+                #expect(tasks.map(\.package) == packages.map { $0.id.uuidString.lowercased() })
+                #expect(tasks.map(\.due) == [startMillis, startMillis + 333, startMillis + 666])
+
+                func published(_ result: String) async -> Int {
+                    Int(await WorkerMetrics.fetch(deps.redis)?["refresh_results:\(result)"] ?? "0") ?? 0
+                }
+                let (computedPublished, freshPublished) = (await published("computed"), await published("fresh"))
+                let computedBefore = deps.cache.computationCount
+                #expect(try await worker.consumeBatch(paced: true) == 3)
+                // The last task was due 666 ms after the cycle started.
+                #expect(Date().timeIntervalSince(start) >= 0.666)
+                #expect(deps.cache.computationCount == computedBefore + 3)
+                for package in packages {
+                    let key = CacheKey(endpoint: .package, entityId: package.id, days: 30).description
+                    #expect(try await deps.redis.command("EXISTS", key) == .integer(1), "\(key)")
+                }
+
+                // Next cycle: all three stay fresh for longer than the horizon (TTL 300 s, 4 s).
+                var written = AffectedEntities()
+                written.packageIds = [packages[1].id]
+                await deps.cache.recordWrite(written)
+                try await Task.sleep(for: .milliseconds(5))
+                #expect(try await jobs.enqueueRefresh() == 3)
+                try await worker.drainStream()
+                // Only the package with a write it did not show was recomputed.
+                #expect(deps.cache.computationCount == computedBefore + 4)
+                #expect(await published("computed") == computedPublished + 4)
+                #expect(await published("fresh") == freshPublished + 2)
+                let text = WorkerMetrics.render(try #require(await WorkerMetrics.fetch(deps.redis)))
+                #expect(text.contains("prpm_worker_refresh_results_total{result=\"fresh\"} \(freshPublished + 2)"))
+                #expect(text.contains("# TYPE prpm_worker_refresh_tasks_total counter"))
+                #expect(try await deps.redis.command("XPENDING", Jobs.stream, Jobs.group).array?.first?.int == 0)
+            }
+        }
+
         @Test func twoWorkersRunEachJobOncePerInterval() async throws {
             let runs = Mutex<[WorkerJob: Int]>([:])
             let count: @Sendable (WorkerJob) -> Void = { job in runs.withLock { $0[job, default: 0] += 1 } }
