@@ -215,6 +215,8 @@ public struct AnalyticsWorker: Service {
                     let processed = try await consumeBatch(paced: true)
                     if processed == 0 { try await Task.sleep(for: .milliseconds(200)) }
                 }
+            } catch is CancellationError {
+                return  // shutting down: unacknowledged tasks are claimed by another consumer
             } catch {
                 deps.logger.warning("refresh consumer error; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
@@ -231,15 +233,18 @@ public struct AnalyticsWorker: Service {
     /// One batch: claimed stale tasks first, then new ones. Returns how many were processed.
     /// Reads never block on the server (a blocking read would outlive the command timeout):
     /// the consumer polls instead. `paced`: a task is not started before it is due (the
-    /// running worker; `--once` and tests run what is pending at once).
+    /// running worker; `--once` and tests run what is pending at once), and only 10 are taken
+    /// at a time, so that a worker stopped while it waits holds few tasks (they are claimed by
+    /// another consumer once idle for two lease TTLs).
     func consumeBatch(paced: Bool = false) async throws -> Int {
         let idleMs = String(Lease.milliseconds(deps.config.leaseTTL * 2))
+        let count = paced ? "10" : "50"
         let claimed = try await deps.redis.command(
-            "XAUTOCLAIM", Jobs.stream, Jobs.group, deps.config.consumerName, idleMs, "0-0", "COUNT", "50")
+            "XAUTOCLAIM", Jobs.stream, Jobs.group, deps.config.consumerName, idleMs, "0-0", "COUNT", count)
         var entries = Self.entries(claimed.array.flatMap { $0.count > 1 ? $0[1] : nil })
         if entries.isEmpty {
             let reply = try await deps.redis.command(
-                "XREADGROUP", "GROUP", Jobs.group, deps.config.consumerName, "COUNT", "50", "STREAMS", Jobs.stream, ">")
+                "XREADGROUP", "GROUP", Jobs.group, deps.config.consumerName, "COUNT", count, "STREAMS", Jobs.stream, ">")
             entries = Self.entries(reply.array?.first?.array?.last)
         }
         guard !entries.isEmpty else { return 0 }
