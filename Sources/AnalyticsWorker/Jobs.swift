@@ -102,12 +102,12 @@ struct Jobs: Sendable {
             ["ZREMRANGEBYSCORE", RedisKeyspace.hotPackages, "-inf", "0.01"],
         ])
         guard !top.isEmpty else { return 0 }
-        let tasks = top.flatMap { package in deps.config.refreshWindows.map { (package, $0) } }
+        let tasks = top.flatMap { package in deps.config.refreshWindows.map { (package: package, days: $0) } }
         let start = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         let spread = Int64(Lease.milliseconds(deps.config.refreshSpread))
         let commands = tasks.enumerated().map { index, task in
             let due = start + spread * Int64(index) / Int64(tasks.count)
-            return ["XADD", Self.stream, "MAXLEN", "~", "100000", "*", "package", task.0, "days", String(task.1), "due", String(due)]
+            return ["XADD", Self.stream, "MAXLEN", "~", "100000", "*", "package", task.package, "days", String(task.days), "due", String(due)]
         }
         _ = try await deps.redis.pipeline(commands)
         return commands.count

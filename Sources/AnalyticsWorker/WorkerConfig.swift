@@ -53,8 +53,8 @@ public struct WorkerConfig: Sendable {
     }
 
     /// Refresh tasks of one cycle are spread over this much of it: half the interval, at most
-    /// 30 s (a consumer holds up to 50 tasks while they wait to be due, and tasks idle longer
-    /// than two lease TTLs are claimed by another consumer).
+    /// 30 s (a consumer holds the 10 tasks it took while they wait to be due, and tasks idle
+    /// longer than two lease TTLs are claimed by another consumer).
     public var refreshSpread: Duration { min(refreshInterval / 2, .seconds(30)) }
 
     /// How far ahead refresh-ahead looks: the longest a key can wait for the next cycle's
