@@ -92,17 +92,13 @@ struct Jobs: Sendable {
     /// recomputations do not all land on the database (and the cores the API shares with it)
     /// at once. Returns the number of tasks enqueued.
     func enqueueRefresh(now: Date = Date()) async throws -> Int {
-        let top =
-            try await deps.redis.command(
-                "ZREVRANGE", RedisKeyspace.hotPackages, "0", String(deps.config.hotPackages - 1)
-            ).array?.compactMap(\.string) ?? []
+        let tasks = try await hotWindows()
         // Exponential decay: every refresh cycle halves the weight of older reads.
         _ = try await deps.redis.pipeline([
             ["ZUNIONSTORE", RedisKeyspace.hotPackages, "1", RedisKeyspace.hotPackages, "WEIGHTS", "0.5"],
             ["ZREMRANGEBYSCORE", RedisKeyspace.hotPackages, "-inf", "0.01"],
         ])
-        guard !top.isEmpty else { return 0 }
-        let tasks = top.flatMap { package in deps.config.refreshWindows.map { (package: package, days: $0) } }
+        guard !tasks.isEmpty else { return 0 }
         let start = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         let spread = Int64(Lease.milliseconds(deps.config.refreshSpread))
         let commands = tasks.enumerated().map { index, task in
@@ -121,18 +117,19 @@ struct Jobs: Sendable {
         try await deps.analytics.refreshPackage(packageId, days: days, unlessFreshFor: deps.config.refreshHorizon)
     }
 
-    /// The age in seconds of the oldest cached entry among the hot packages' windows.
-    func refreshLag() async throws -> Double {
+    /// The top `hotPackages` packages of the hot set, hottest first, each × `refreshWindows`.
+    private func hotWindows() async throws -> [(package: String, days: Int)] {
         let top =
             try await deps.redis.command("ZREVRANGE", RedisKeyspace.hotPackages, "0", String(deps.config.hotPackages - 1)).array?
             .compactMap(\.string) ?? []
-        guard !top.isEmpty else { return 0 }
-        var commands: [[String]] = []
-        for package in top {
-            for days in deps.config.refreshWindows {
-                commands.append(["GETRANGE", RedisKeyspace.entry(.package, entity: package, days: days), "0", "15"])
-            }
-        }
+        return top.flatMap { package in deps.config.refreshWindows.map { (package: package, days: $0) } }
+    }
+
+    /// The age in seconds of the oldest cached entry among the hot packages' windows.
+    func refreshLag() async throws -> Double {
+        let windows = try await hotWindows()
+        guard !windows.isEmpty else { return 0 }
+        let commands = windows.map { ["GETRANGE", RedisKeyspace.entry(.package, entity: $0.package, days: $0.days), "0", "15"] }
         let now = Date().timeIntervalSince1970
         var oldest = now
         for reply in try await deps.redis.pipeline(commands) {
