@@ -7,6 +7,7 @@ import Metrics
 import NIOPosix
 import Postgres
 import Redis
+import Synchronization
 
 /// The long-lived resources of every process (`serve`, `worker`, `migrate`, `seed`): thread
 /// pools for the blocking C clients, the Postgres and Redis clients, the breaker, the cache.
@@ -26,6 +27,7 @@ public final class Runtime: Sendable {
     public let standbyGate: StandbyGate?
     private let standby: PostgresClient?
     private let standbyMonitor: Task<Void, Never>?
+    private let folding = Mutex<Task<Void, Never>?>(nil)
     public let cache: ResponseCache
     public let hotReads: HotReadRecorder
     public let breaker: CircuitBreaker
@@ -77,7 +79,7 @@ public final class Runtime: Sendable {
             let gate = StandbyGate(maxLag: config.standbyMaxLag)
             self.standby = standby
             standbyGate = gate
-            reading = StandbyRoutedReading(primary: queries, standby: AnalyticsQueries(postgres: standby), gate: gate)
+            reading = StandbyRoutedReading(primary: queries, standby: AnalyticsQueries(postgres: standby, foldsQueue: false), gate: gate)
             standbyMonitor = Task { await StandbyMonitor.run(standby: standby, gate: gate, logger: logger) }
             // Data up to the allowed lag (and one check interval) behind the primary.
             policy.replicaLagAllowance = config.standbyMaxLag + StandbyMonitor.interval
@@ -101,9 +103,27 @@ public final class Runtime: Sendable {
             threadPool: threads, name: name)
     }
 
+    /// Starts the background fold of the rollup queue (`serve` and `worker`; see
+    /// `RollupFolding`), unless `ROLLUP_FOLD_INTERVAL_MS` is 0. Stopped by `shutdown()`.
+    public func startFolding() {
+        guard config.foldInterval > .zero else { return }
+        let queries = queries
+        let interval = config.foldInterval
+        let logger = logger
+        folding.withLock { task in
+            guard task == nil else { return }
+            task = Task { await RollupFolding.run(queries: queries, interval: interval, logger: logger) }
+        }
+    }
+
     public func shutdown() async {
         standbyMonitor?.cancel()
         await standbyMonitor?.value
+        let fold = folding.withLock { task in
+            defer { task = nil }; return task
+        }
+        fold?.cancel()
+        await fold?.value
         standby?.shutdown()
         postgres.shutdown()
         postgresWriter?.shutdown()

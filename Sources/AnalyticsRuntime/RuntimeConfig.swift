@@ -33,6 +33,9 @@ public struct RuntimeConfig: Sendable {
     public var redisPoolSize = 32
     public var redisThreads = 8
     public var redisTimeoutMs = 50
+    /// How often `serve` and `worker` fold the rollup queue in the background
+    /// (`ROLLUP_FOLD_INTERVAL_MS`; 0: never, reads and recomputes still fold what they need).
+    public var foldInterval: Duration = .milliseconds(1000)
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000
     public var logLevel = "info"
@@ -64,6 +67,7 @@ public struct RuntimeConfig: Sendable {
         if let value = env.milliseconds("CACHE_NEAR_TTL_MS") { cache.nearTTL = .milliseconds(value) }
         if let value = env.int("PG_POOL_SIZE", in: 1...1000) { postgresPoolSize = value }
         if let value = env.int("PG_WRITE_POOL_SIZE", in: 0...1000) { postgresWritePoolSize = value }
+        if let value = env.int("ROLLUP_FOLD_INTERVAL_MS", in: 0...3_600_000) { foldInterval = .milliseconds(value) }
         if let value = env.int("PG_THREADS", in: 1...256) { postgresThreads = value }
         if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }
         if let value = env.milliseconds("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }

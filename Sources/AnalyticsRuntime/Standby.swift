@@ -41,8 +41,15 @@ public struct StandbyRoutedReading: AnalyticsReading {
         self.gate = gate
     }
 
-    private func publicRead<T: Sendable>(_ body: (AnalyticsQueries) async throws -> T) async throws -> T {
+    /// The rollup reads on the standby (`foldsRollups`) fold the queued inserts of `package`
+    /// (nil: all) on the primary first, so the standby's answer lacks only what its lag lacks.
+    /// Best effort: a primary that does not answer takes no writes either, and the standby still
+    /// answers.
+    private func publicRead<T: Sendable>(
+        foldsRollups: Bool = false, package: UUID? = nil, _ body: (AnalyticsQueries) async throws -> T
+    ) async throws -> T {
         guard gate.isUsable else { return try await body(primary) }
+        if foldsRollups { try? await primary.foldPending(package: package) }
         do {
             return try await body(standby)
         } catch let error where !(error is CancellationError) && !(error is AnalyticsError) {
@@ -59,16 +66,16 @@ public struct StandbyRoutedReading: AnalyticsReading {
     }
 
     public func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
-        try await publicRead { try await $0.packageStats(package, window: window) }
+        try await publicRead(foldsRollups: true, package: package.id) { try await $0.packageStats(package, window: window) }
     }
 
     public func trending(limit: Int) async throws -> TrendingPackages { try await publicRead { try await $0.trending(limit: limit) } }
 
     public func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
-        try await publicRead { try await $0.popular(window: window, limit: limit) }
+        try await publicRead(foldsRollups: true) { try await $0.popular(window: window, limit: limit) }
     }
 
-    public func summary() async throws -> SiteSummary { try await publicRead { try await $0.summary() } }
+    public func summary() async throws -> SiteSummary { try await publicRead(foldsRollups: true) { try await $0.summary() } }
 
     public func userStats(userId: UUID, window: AnalyticsWindow) async throws -> UserStats {
         try await primary.userStats(userId: userId, window: window)

@@ -177,6 +177,8 @@ public enum Seeder {
             }
             logger.info("seed: foreign keys validated", metadata: ["count": "\(foreignKeys.count)", "seconds": "\(seconds(since: &phase))"])
             try c.execute("ALTER TABLE playground_usage ENABLE TRIGGER USER")
+            // A rebuild counts every raw row: nothing may wait in the fold queue (migration 17).
+            try c.execute("SELECT usage_fold()")
             try c.execute("SELECT usage_rollup_rebuild()")
             try c.execute("SELECT usage_extras_rebuild()")
             try c.execute("SELECT usage_user_rollups_rebuild()")

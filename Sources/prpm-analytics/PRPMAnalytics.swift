@@ -121,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         let logger = common.logger("prpm.serve", config: config.runtime)
         let dependencies = try AppDependencies(config: config, logger: logger)
         let app = try await buildApplication(dependencies)
+        dependencies.runtime.startFolding()
         // Graceful shutdown runs in reverse order: the drain (readiness 503) first, then the server.
         let drain = DrainService(state: dependencies.drain, delay: config.shutdownDrain, logger: logger)
         let serviceGroup = ServiceGroup(
@@ -152,6 +153,7 @@ struct Worker: AsyncParsableCommand {
             if !ok { throw ExitCode(1) }
             return
         }
+        dependencies.startFolding()
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()

@@ -102,8 +102,8 @@ struct ProtectionTests {
         }
     }
 
-    /// The write bulkhead (`PG_WRITE_POOL_SIZE`): ingestion waiting for the row locks of a hot
-    /// package's rollups holds its connection; a user's read beside it does not queue behind it.
+    /// The write bulkhead (`PG_WRITE_POOL_SIZE`): ingestion waiting for a lock (here the fold
+    /// queue's, which every insert appends to) holds its connection; a user's read beside it does not queue behind it.
     /// With one shared connection (`writePoolSize` 0) the read waits until the lock is released.
     @Test(arguments: [1, 0]) func readsDoNotQueueBehindWritesWaitingForRollupLocks(writePoolSize: Int) async throws {
         let replica = try await makeReplica { config in
@@ -117,11 +117,11 @@ struct ProtectionTests {
             let package = try await f.package("bulkhead-\(writePoolSize)")
             let auth = Tokens.bearer(try await Tokens.sign(user: user))
             try await withFreshApp(replica) { client, _ in
-                // Another session holds the rollup table: the ingestion's trigger waits for it.
+                // Another session holds the fold queue against writes: the ingestion's trigger waits for it.
                 let locker = TestEnvironment.locker()
                 defer { locker.shutdown() }
                 let holding = try await TestEnvironment.holdInTransaction(
-                    locker, "LOCK TABLE package_daily_stats IN EXCLUSIVE MODE", for: .milliseconds(2_000))
+                    locker, "LOCK TABLE usage_fold_queue IN EXCLUSIVE MODE", for: .milliseconds(2_000))
                 let event = #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":5,"durationMs":50}"#
                 let ingest = Task {
                     try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status

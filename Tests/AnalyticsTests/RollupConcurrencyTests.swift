@@ -63,7 +63,7 @@ struct RollupConcurrencyTests {
                  + (SELECT count(*) FROM ((TABLE extras_raw EXCEPT TABLE extras_rolled)
                                           UNION ALL (TABLE extras_rolled EXCEPT TABLE extras_raw)) x)
             """
-        return Int(try await f.scalar(sql, [package]) ?? "-1") ?? -1
+        return Int(try await f.rollupScalar(sql, [package]) ?? "-1") ?? -1
     }
 
     /// Connection A runs `first` in a transaction it keeps open; connection B runs `second`
@@ -84,7 +84,7 @@ struct RollupConcurrencyTests {
     }
 
     static func rolledRuns(_ f: Fixture, _ package: UUID) async throws -> Int {
-        Int(try await f.scalar("SELECT coalesce(sum(runs), 0) FROM package_daily_stats WHERE package_id = $1", [package]) ?? "-1") ?? -1
+        Int(try await f.rollupScalar("SELECT coalesce(sum(runs), 0) FROM package_daily_stats WHERE package_id = $1", [package]) ?? "-1") ?? -1
     }
 
     /// The sequence of the issue: A deletes a row and keeps its transaction open; B deletes
@@ -114,14 +114,15 @@ struct RollupConcurrencyTests {
             first: ("DELETE FROM playground_usage WHERE id = $1", ids[0]),
             second: ("UPDATE playground_usage SET user_rating = 4 WHERE id = $1", ids[1]))
         #expect(
-            try await f.scalar("SELECT sum(rating_sum) || '/' || sum(rating_count) FROM package_daily_stats WHERE package_id = $1", [package.id])
+            try await f.rollupScalar(
+                "SELECT sum(rating_sum) || '/' || sum(rating_count) FROM package_daily_stats WHERE package_id = $1", [package.id])
                 == "4/1")
         #expect(try await Self.drift(f, package.id) == 0)
     }
 
     /// Eight connections insert batches, rate rows, move rows between days and delete rows of
-    /// the same two package-days at once; afterwards every rollup (package and user) equals
-    /// the raw rows.
+    /// the same two package-days at once while a ninth folds the queue; afterwards every rollup
+    /// (package and user) equals the raw rows.
     @Test func manyWritersOfTheSamePackageDays() async throws {
         let f = Fixture(postgres: try await TestEnvironment.postgres())
         let package = try await f.package("storm")
@@ -198,11 +199,30 @@ struct RollupConcurrencyTests {
                     }
                 }
             }
+            // A ninth connection folds the queue (as the background fold and the reads do) while they write.
+            group.addTask {
+                try await Self.onThread {
+                    let connection = try Self.connection()
+                    defer { connection.close() }
+                    for step in 0..<60 {
+                        do {
+                            if step % 2 == 0 {
+                                _ = try connection.query("SELECT usage_fold_try()")
+                            } else {
+                                _ = try connection.query("SELECT usage_fold_pending($1, NULL)", [packageId])
+                            }
+                        } catch let error as PostgresError where error.sqlState == "40P01" {
+                            continue
+                        }
+                        usleep(5_000)
+                    }
+                }
+            }
             try await group.waitForAll()
         }
         #expect(try await Self.drift(f, package.id) == 0)
         #expect(try await UserRollupTests.drift(f, users) == 0)
-        let raw = try await f.scalar("SELECT count(*) FROM playground_usage WHERE package_id = $1", [package.id])
+        let raw = try await f.rollupScalar("SELECT count(*) FROM playground_usage WHERE package_id = $1", [package.id])
         #expect(try await Self.rolledRuns(f, package.id) == Int(raw ?? ""))
     }
 }

@@ -9,7 +9,7 @@ import Testing
 @Suite("Rollups stay exact under direct inserts, updates and deletes", .serialized)
 struct RollupConsistencyTests {
     func mismatch(_ f: Fixture, _ package: UUID) async throws -> String? {
-        try await f.scalar(
+        try await f.rollupScalar(
             """
             WITH raw AS (
               SELECT utc_day(created_at) AS day, count(*) AS runs, count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
@@ -65,13 +65,13 @@ struct RollupConsistencyTests {
             SELECT (SELECT xmin::text FROM package_user_last_day WHERE package_id = $1 AND user_id = $2) || '/' ||
                    (SELECT string_agg(xmin::text, ',' ORDER BY day) FROM package_last_day_counts WHERE package_id = $1)
             """
-        let before = try #require(try await f.scalar(versions, [package.id, user]))
+        let before = try #require(try await f.rollupScalar(versions, [package.id, user]))
         _ = try await f.usage([Fixture.Usage(user: user, package: package.id), Fixture.Usage(user: user, package: package.id)])
-        #expect(try await f.scalar(versions, [package.id, user]) == before)
+        #expect(try await f.rollupScalar(versions, [package.id, user]) == before)
         #expect(try await mismatch(f, package.id) == "0/1/1/0/0")
         // An older run does not move the day back.
         _ = try await f.usage([earlier])
-        #expect(try await f.scalar("SELECT last_day = utc_day(now()) FROM package_user_last_day WHERE package_id = $1", [package.id]) == "t")
+        #expect(try await f.rollupScalar("SELECT last_day = utc_day(now()) FROM package_user_last_day WHERE package_id = $1", [package.id]) == "t")
         #expect(try await mismatch(f, package.id) == "0/1/1/0/0")
     }
 

@@ -271,7 +271,7 @@ struct SeedTests {
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
             #expect(
                 try await int(
-                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 12
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 10
             )
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(
@@ -279,6 +279,7 @@ struct SeedTests {
                 INSERT INTO playground_usage (user_id, package_id, model, tokens_used, duration_ms)
                 SELECT (SELECT id FROM users ORDER BY id LIMIT 1), (SELECT id FROM packages ORDER BY id LIMIT 1), 'gpt-4o', 100, 100
                 """)
+            _ = try await db.query("SELECT usage_fold()")
             #expect(try await int(db, "SELECT sum(runs) FROM package_daily_stats") == before + 1)
 
             // Fixtures.

@@ -60,7 +60,7 @@ struct UsagePartitionTests {
 
             #expect(try await Migrator.migrate(postgres, logger: TestEnvironment.logger) == Array(12...Migrator.all.count))
 
-            #expect(try await f.scalar(Self.digests) == before)
+            #expect(try await f.rollupScalar(Self.digests) == before)
             #expect(try await f.scalar("SELECT relkind::text FROM pg_class WHERE oid = 'playground_usage'::regclass") == "p")
             #expect(try await f.scalar("SELECT to_regclass('playground_usage_unpartitioned')::text") == nil)
             // Every row is in the partition of its UTC month, none in the default one.
@@ -98,7 +98,7 @@ struct UsagePartitionTests {
             try await f.exec("UPDATE playground_usage SET created_at = created_at - interval '45 days' WHERE id = $1", [added[0]])
             try await f.exec("DELETE FROM playground_usage WHERE created_at < now() - interval '200 days'")
             #expect(
-                try await f.scalar(
+                try await f.rollupScalar(
                     """
                     SELECT ((SELECT coalesce(sum(runs), 0) FROM package_daily_stats WHERE package_id = $1)
                           = (SELECT count(*) FROM playground_usage WHERE package_id = $1))::text || '/' ||
@@ -121,12 +121,12 @@ struct UsagePartitionTests {
         try await f.exec("DROP TABLE IF EXISTS playground_usage_p\(month)")
         let ids = try await f.usage([row])
         #expect(try await f.scalar("SELECT tableoid::regclass::text FROM playground_usage WHERE id = $1", [ids[0]]) == "playground_usage_default")
-        let before = try #require(try await f.scalar(Self.digests))
+        let before = try #require(try await f.rollupScalar(Self.digests))
 
         #expect(try await f.scalar("SELECT usage_partitions_maintain(3, now() - interval '12 months')::text").map { Int($0)! >= 1 } == true)
 
         #expect(try await f.scalar("SELECT tableoid::regclass::text FROM playground_usage WHERE id = $1", [ids[0]]) == "playground_usage_p\(month)")
-        #expect(try await f.scalar(Self.digests) == before, "a move changes no row and no rollup")
+        #expect(try await f.rollupScalar(Self.digests) == before, "a move changes no row and no rollup")
         // Idempotent.
         #expect(try await f.scalar("SELECT usage_partitions_maintain(3, now() - interval '12 months')::text") == "0")
         try await f.exec("DELETE FROM playground_usage WHERE id = $1", [ids[0]])

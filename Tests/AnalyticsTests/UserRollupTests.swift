@@ -32,7 +32,7 @@ struct UserRollupTests {
                  + (SELECT count(*) FROM ((TABLE packages_raw EXCEPT TABLE packages_rolled)
                                           UNION ALL (TABLE packages_rolled EXCEPT TABLE packages_raw)) c)
             """
-        return Int(try await f.scalar(sql, [PostgresArray(users)]) ?? "-1") ?? -1
+        return Int(try await f.rollupScalar(sql, [PostgresArray(users)]) ?? "-1") ?? -1
     }
 
     /// Over windows of 1 to 365 days (whole months, partial months, both), the answer equals
@@ -115,9 +115,9 @@ struct UserRollupTests {
         #expect(try await Self.drift(f, users) == 0)
         // A feedback text edit writes no rollup row.
         let versions = "SELECT string_agg(xmin::text, ',' ORDER BY month, package_id) FROM user_monthly_package_stats WHERE user_id = $1"
-        let before = try await f.scalar(versions, [users[1]])
+        let before = try await f.rollupScalar(versions, [users[1]])
         try await f.exec("UPDATE playground_usage SET user_feedback = 'again' WHERE id = $1", [ids[19]])
-        #expect(try await f.scalar(versions, [users[1]]) == before)
+        #expect(try await f.rollupScalar(versions, [users[1]]) == before)
         // Retention: its deletes leave the rollups, its expiry drops rows before the cutoff
         // (400 days back: older than any other test's rows).
         try await f.postgres.withConnection { c in
@@ -128,16 +128,16 @@ struct UserRollupTests {
         }
         // The rollups still count it: one run more than the rows.
         #expect(
-            try await f.scalar(
+            try await f.rollupScalar(
                 """
                 SELECT (SELECT sum(runs) FROM user_daily_stats WHERE user_id = $1) - (SELECT count(*) FROM playground_usage WHERE user_id = $1)
                 """, [users[1]]) == "1")
         let old = "SELECT count(*) FROM user_daily_stats WHERE user_id = ANY($1::uuid[]) AND day < utc_day(now() - interval '400 days')"
-        #expect(try await f.scalar(old, [PostgresArray(users)]) != "0")
-        _ = try await f.scalar("SELECT usage_user_rollups_expire(now() - interval '400 days')")
-        #expect(try await f.scalar(old, [PostgresArray(users)]) == "0")
+        #expect(try await f.rollupScalar(old, [PostgresArray(users)]) != "0")
+        _ = try await f.rollupScalar("SELECT usage_user_rollups_expire(now() - interval '400 days')")
+        #expect(try await f.rollupScalar(old, [PostgresArray(users)]) == "0")
         #expect(
-            try await f.scalar(
+            try await f.rollupScalar(
                 "SELECT count(*) FROM user_monthly_package_stats WHERE user_id = ANY($1::uuid[]) AND month < utc_month(now() - interval '400 days')",
                 [PostgresArray(users)]) == "0")
     }

@@ -97,6 +97,7 @@ extension WorkerSuites {
                 let environment = [
                     "DATABASE_URL=\(TestEnvironment.databaseURL)", "REDIS_URL=\(TestEnvironment.redisURL)", "WORKER_JOBS=trends",
                     "WORKER_LEASE_TTL_S=1", "WORKER_TRENDS_INTERVAL_S=3600", "WORKER_CONSUMER_NAME=paused", "LOG_LEVEL=info",
+                    "ROLLUP_FOLD_INTERVAL_MS=0",
                 ].joined(separator: " ")
                 #expect(system("env -u JWT_SECRET \(environment) '\(binary)' worker --plain-logs >'\(logFile)' 2>&1 & echo $! > '\(pidFile)'") == 0)
                 let pid = try #require(Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -108,7 +109,8 @@ extension WorkerSuites {
                     try await f.scalar(
                         """
                         SELECT count(*) FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND query LIKE '%FROM package_daily_stats%' AND pid <> pg_backend_pid()
+                        WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                          AND (query LIKE '%FROM package_daily_stats%' OR query LIKE '%usage_fold_pending%')
                         """) == "1"
                 }
                 #expect(kill(pid, SIGSTOP) == 0)

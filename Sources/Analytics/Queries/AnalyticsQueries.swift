@@ -8,14 +8,51 @@ public struct AnalyticsQueries: Sendable {
     /// that waits for the row locks of a hot package's rollups holds a connection and a
     /// thread, and reads must not queue behind it); `postgres` otherwise.
     public let writer: PostgresClient
+    /// Whether reads of the rollups fold the queued inserts first (migration 17): true on the
+    /// primary; false on a hot standby, which cannot write (its caller folds on the primary).
+    public let foldsQueue: Bool
 
-    public init(postgres: PostgresClient, writer: PostgresClient? = nil) {
+    public init(postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true) {
         self.postgres = postgres
         self.writer = writer ?? postgres
+        self.foldsQueue = foldsQueue
     }
 
     /// One prepared read, retried once on a fresh connection after a server restart.
     func run(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> PostgresRows {
         try await postgres.query(sql, parameters)
+    }
+
+    /// Folds the queued inserts (migration 17) of `package` or of `user` (both nil: all of
+    /// them) into the rollups, on `c`, so that a read that follows sees every committed write.
+    /// Nothing to fold costs one small scan of the queue.
+    func foldPending(on c: PostgresConnection, package: UUID? = nil, user: UUID? = nil) throws {
+        guard foldsQueue else { return }
+        _ = try c.query("SELECT usage_fold_pending($1, $2)", [package, user], prepare: true)
+    }
+
+    /// `foldPending(on:package:user:)` on a connection of its own.
+    public func foldPending(package: UUID? = nil, user: UUID? = nil) async throws {
+        try await postgres.withConnection(retryOnBrokenConnection: true) { c in try foldPending(on: c, package: package, user: user) }
+    }
+
+    /// One prepared read of the rollups after `foldPending(package: nil, user: nil)`.
+    func runFolded(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> PostgresRows {
+        try await postgres.withConnection(retryOnBrokenConnection: true) { c in
+            try foldPending(on: c)
+            return try c.query(sql, parameters, prepare: true)
+        }
+    }
+
+    /// Folds every queued insert into the rollups now (waits for a folder that is running).
+    /// Returns the rows folded.
+    @discardableResult
+    public func fold() async throws -> Int {
+        try await writer.query("SELECT usage_fold() AS n").first!.decode("n", as: Int.self)
+    }
+
+    /// The background fold: folds the queue unless another process is folding it (then -1).
+    public func foldUnlessBusy() async throws -> Int {
+        try await writer.query("SELECT usage_fold_try() AS n").first!.decode("n", as: Int.self)
     }
 }

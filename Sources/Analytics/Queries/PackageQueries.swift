@@ -19,7 +19,8 @@ extension AnalyticsQueries {
         let start = window.startDate
         let id = package.id
         let (totals, users, models, versions, daily, trend, extras) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
-            try connection.readOnlySnapshot { c in
+            try foldPending(on: connection, package: id)
+            return try connection.readOnlySnapshot { c in
                 (
                     try c.query(
                         AnalyticsSQL.Package.totals, [id, start], prepare: true),

@@ -4,7 +4,7 @@ import Postgres
 /// Site-wide answers: the popular packages of a window and the totals of the home page.
 extension AnalyticsQueries {
     public func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
-        let rows = try await run(AnalyticsSQL.popular, [window.startDate, limit])
+        let rows = try await runFolded(AnalyticsSQL.popular, [window.startDate, limit])
         return PopularPackages(
             days: window.days,
             packages: try rows.map { row in
@@ -15,7 +15,7 @@ extension AnalyticsQueries {
     }
 
     public func summary() async throws -> SiteSummary {
-        let row = try await run(AnalyticsSQL.summary, []).first!
+        let row = try await runFolded(AnalyticsSQL.summary, []).first!
         return SiteSummary(
             totalRuns: try row.decode("total_runs"), uniqueUsers: try row.decode("unique_users"),
             packagesWithRuns: try row.decode("packages_with_runs"), computedAt: Timestamp.iso8601(Date()))

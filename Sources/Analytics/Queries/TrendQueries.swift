@@ -25,7 +25,7 @@ extension AnalyticsQueries {
 
     /// From the exact daily rollups; `today` counts days since 1970-01-01 (UTC).
     public func weekOverWeek(today: Int) async throws -> [WeeklyRuns] {
-        let rows = try await run(
+        let rows = try await runFolded(
             """
             SELECT package_id,
                    coalesce(sum(runs) FILTER (WHERE day >= $2::date), 0) AS this_week,

@@ -1,0 +1,242 @@
+-- inserts queue their rows; one folder at a time adds them to the rollups
+--
+-- A 10-event ingestion batch cost 1.9–2.3 ms of Postgres time, two thirds of it in the
+-- insert triggers' rollup upserts (about 90 rollup rows per batch). That cost is per rollup
+-- row touched, and the rows of many batches share their rollup rows (today's rows of the
+-- popular packages, of the active users): folding 1,000 rows at once costs 45–67 µs of rollup
+-- work per row instead of about 130 µs (docs/design-fold-queue.md, docs/performance.md).
+--
+-- So an insert now writes its rows and appends them to `usage_fold_queue`; `usage_fold()`
+-- takes the queue (advisory lock 727276, one folder at a time) and adds its rows to every
+-- rollup in one transaction, in the order the insert triggers used (extras, package rollups,
+-- user rollups; each in key order). Who folds:
+--   - every API process and worker, in the background, about once a second
+--     (`usage_fold_try()`: skips when another process is folding);
+--   - a read of a package's or a user's rollups, first, when the queue holds rows of that
+--     package or user (`usage_fold_pending(package, user)`), so answers stay exact without a
+--     worker and `user/me` shows a user's writes on the next read;
+--   - a statement that recomputes package-days (updates of a column other than the rating,
+--     feedback or credits; deletes): after its exclusive package locks, so the rows of every
+--     earlier writer of those packages are folded before it recomputes.
+-- Lock order: package locks (727275), then the queue lock (727276); a holder of the queue lock
+-- never waits for a package lock (the fold takes none). So a transaction that inserted (shared
+-- package locks) and then deletes cannot deadlock with another deleter on the two locks.
+--
+-- Rating, helpfulness and credit changes (feedback) still apply their deltas directly: sums
+-- commute with the fold's sums. Their package-day and version rows may not exist yet when the
+-- row's insert is still queued, so the rating deltas are upserts now (a row with runs 0 until
+-- the fold adds the insert on top).
+--
+-- Retention's deletes (`prpm.retention = on`) keep the rollups: a queued row deleted by
+-- retention is folded later, as if it had been folded before. The seeder folds before it
+-- rebuilds the rollups (a rebuild counts every raw row; the queue must be empty).
+CREATE TABLE usage_fold_queue (
+  package_id uuid,
+  user_id uuid,
+  r playground_usage NOT NULL
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_insert_threshold = 5000,
+        autovacuum_vacuum_cost_delay = 0);
+
+-- Adds rows of playground_usage to every rollup (what the insert triggers did).
+CREATE FUNCTION usage_rollups_add(added playground_usage[]) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO package_daily_extras AS e (package_id, day, credits_sum, helpful_yes, helpful_answered)
+  SELECT package_id, utc_day(created_at), sum(credits_spent), count(*) FILTER (WHERE was_helpful), count(was_helpful)
+  FROM unnest(added) WHERE package_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (package_id, day) DO UPDATE SET credits_sum = e.credits_sum + excluded.credits_sum,
+    helpful_yes = e.helpful_yes + excluded.helpful_yes, helpful_answered = e.helpful_answered + excluded.helpful_answered;
+
+  WITH fresh AS (
+    INSERT INTO package_daily_users (package_id, day, user_id)
+    SELECT DISTINCT package_id, utc_day(created_at), user_id FROM unnest(added)
+    WHERE package_id IS NOT NULL ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING
+    RETURNING package_id, day
+  ), fresh_counts AS (
+    SELECT package_id, day, count(*) AS n FROM fresh GROUP BY 1, 2
+  ), batch AS (
+    SELECT package_id, utc_day(created_at) AS day, count(*) AS runs,
+           count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
+           sum(duration_ms) AS duration_sum, sum(tokens_used) AS tokens_sum,
+           coalesce(sum(user_rating), 0) AS rating_sum, count(user_rating) AS rating_count
+    FROM unnest(added) WHERE package_id IS NOT NULL GROUP BY 1, 2
+  )
+  INSERT INTO package_daily_stats AS s
+  SELECT b.package_id, b.day, b.runs, b.successes, b.duration_sum, b.tokens_sum, b.rating_sum, b.rating_count,
+         coalesce(f.n, 0)
+  FROM batch b LEFT JOIN fresh_counts f USING (package_id, day) ORDER BY 1, 2
+  ON CONFLICT (package_id, day) DO UPDATE SET
+    runs = s.runs + excluded.runs, successes = s.successes + excluded.successes,
+    duration_sum = s.duration_sum + excluded.duration_sum, tokens_sum = s.tokens_sum + excluded.tokens_sum,
+    rating_sum = s.rating_sum + excluded.rating_sum, rating_count = s.rating_count + excluded.rating_count,
+    unique_users = s.unique_users + excluded.unique_users;
+
+  INSERT INTO package_daily_model_stats AS s
+  SELECT package_id, utc_day(created_at), model, count(*),
+         count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(duration_ms)
+  FROM unnest(added) WHERE package_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (package_id, day, model) DO UPDATE SET
+    runs = s.runs + excluded.runs, successes = s.successes + excluded.successes,
+    duration_sum = s.duration_sum + excluded.duration_sum;
+
+  INSERT INTO package_daily_version_stats AS s
+  SELECT package_id, utc_day(created_at), package_version, count(*), coalesce(sum(user_rating), 0), count(user_rating)
+  FROM unnest(added) WHERE package_id IS NOT NULL AND package_version IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (package_id, day, package_version) DO UPDATE SET
+    runs = s.runs + excluded.runs, rating_sum = s.rating_sum + excluded.rating_sum,
+    rating_count = s.rating_count + excluded.rating_count;
+
+  INSERT INTO package_user_last_day AS s
+  SELECT package_id, user_id, max(utc_day(created_at))
+  FROM unnest(added) WHERE package_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (package_id, user_id) DO UPDATE SET last_day = greatest(s.last_day, excluded.last_day);
+
+  PERFORM usage_user_rollups_apply(added, NULL);
+END
+$fn$;
+
+-- Folds the whole queue (waits for a folder that is running). Returns the rows folded.
+CREATE FUNCTION usage_fold() RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE
+  added playground_usage[];
+BEGIN
+  PERFORM pg_advisory_xact_lock(727276);
+  WITH taken AS (DELETE FROM usage_fold_queue RETURNING r) SELECT array_agg(r) INTO added FROM taken;
+  IF added IS NULL THEN RETURN 0; END IF;
+  PERFORM usage_rollups_add(added);
+  RETURN cardinality(added);
+END
+$fn$;
+
+-- The background fold: folds unless another process is folding (then returns -1).
+CREATE FUNCTION usage_fold_try() RETURNS bigint LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(727276) THEN RETURN -1; END IF;
+  RETURN usage_fold();
+END
+$fn$;
+
+-- Before a read of the rollups: folds when the queue holds rows of `package` or of `usr`
+-- (both NULL: any row). Returns the rows folded (0 when nothing of them was queued).
+CREATE FUNCTION usage_fold_pending(package uuid, usr uuid) RETURNS bigint LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF package IS NULL AND usr IS NULL THEN
+    IF NOT EXISTS (SELECT 1 FROM usage_fold_queue) THEN RETURN 0; END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM usage_fold_queue WHERE package_id = package OR user_id = usr) THEN
+    RETURN 0;
+  END IF;
+  RETURN usage_fold();
+END
+$fn$;
+
+CREATE FUNCTION usage_queue_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO usage_fold_queue (package_id, user_id, r) SELECT n.package_id, n.user_id, n::playground_usage FROM new_rows n;
+  RETURN NULL;
+END
+$fn$;
+
+DROP TRIGGER usage_rollup_insert ON playground_usage;
+DROP TRIGGER usage_rollup_extras_insert ON playground_usage;
+DROP TRIGGER usage_rollup_user_insert ON playground_usage;
+-- After `usage_lock_insert` (statement triggers of one event fire in name order).
+CREATE TRIGGER usage_queue_insert AFTER INSERT ON playground_usage
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_queue_insert();
+
+-- Migration 8's locks, plus: a statement that recomputes folds the queue once it holds its
+-- exclusive package locks.
+CREATE OR REPLACE FUNCTION usage_rollup_lock() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  exclusive boolean;
+BEGIN
+  IF current_setting('prpm.retention', true) = 'on' THEN RETURN NULL; END IF;
+  IF TG_OP = 'INSERT' THEN
+    PERFORM pg_advisory_xact_lock_shared(727275, b)
+    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b FROM new_rows WHERE package_id IS NOT NULL ORDER BY 1) s;
+    RETURN NULL;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF NOT EXISTS (SELECT 1 FROM old_rows WHERE package_id IS NOT NULL) THEN RETURN NULL; END IF;
+    PERFORM pg_advisory_xact_lock(727275, b)
+    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b FROM old_rows WHERE package_id IS NOT NULL ORDER BY 1) s;
+  ELSE
+    -- A change of a column the rollups read, other than the rating, recomputes.
+    SELECT bool_or((o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                    o.tokens_used)
+                   IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                     n.duration_ms, n.tokens_used))
+      INTO exclusive
+      FROM old_rows o JOIN new_rows n ON n.id = o.id;
+    IF NOT exclusive THEN
+      PERFORM pg_advisory_xact_lock_shared(727275, b)
+      FROM (SELECT DISTINCT hashtext(n.package_id::text) & 63 AS b FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating ORDER BY 1) s;
+      RETURN NULL;
+    END IF;
+    PERFORM pg_advisory_xact_lock(727275, b)
+    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b
+          FROM (SELECT package_id FROM old_rows UNION SELECT package_id FROM new_rows) p
+          WHERE package_id IS NOT NULL ORDER BY 1) s;
+  END IF;
+  -- Every earlier writer of these packages has committed: fold their queued rows (usage_fold
+  -- takes the queue lock) before the rollup triggers recompute from the raw rows.
+  PERFORM usage_fold();
+  RETURN NULL;
+END
+$fn$;
+
+-- Migration 13's rating deltas as upserts: the package-day or version row may still wait in
+-- the queue (runs 0 until the fold adds the insert; the fold's sums add on top).
+CREATE OR REPLACE FUNCTION usage_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  touched_days jsonb;
+  touched_users jsonb;
+BEGIN
+  WITH delta AS (
+    SELECT n.package_id, utc_day(n.created_at) AS day, n.package_version,
+           coalesce(n.user_rating, 0) - coalesce(o.user_rating, 0) AS dsum,
+           (n.user_rating IS NOT NULL)::int - (o.user_rating IS NOT NULL)::int AS dcount
+    FROM old_rows o JOIN new_rows n ON n.id = o.id
+    WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating
+      AND (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms, o.tokens_used)
+          IS NOT DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                n.duration_ms, n.tokens_used)
+  ), days AS (
+    INSERT INTO package_daily_stats AS s
+    SELECT package_id, day, 0, 0, 0, 0, sum(dsum), sum(dcount), 0 FROM delta GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (package_id, day) DO UPDATE SET rating_sum = s.rating_sum + excluded.rating_sum,
+      rating_count = s.rating_count + excluded.rating_count
+  )
+  INSERT INTO package_daily_version_stats AS s
+  SELECT package_id, day, package_version, 0, sum(dsum), sum(dcount) FROM delta WHERE package_version IS NOT NULL
+  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (package_id, day, package_version) DO UPDATE SET rating_sum = s.rating_sum + excluded.rating_sum,
+    rating_count = s.rating_count + excluded.rating_count;
+
+  -- Any other change of a column the rollups read: recompute the package-days it touches.
+  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb)
+    INTO touched_days
+    FROM (SELECT o.package_id, o.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                 o.tokens_used)
+                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                  n.duration_ms, n.tokens_used)
+          UNION ALL
+          SELECT n.package_id, n.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
+                 o.tokens_used)
+                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
+                                  n.duration_ms, n.tokens_used)) r
+   WHERE package_id IS NOT NULL;
+  IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
+  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
+    INTO touched_users
+    FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
+          UNION ALL
+          SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
+          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
+   WHERE package_id IS NOT NULL;
+  PERFORM usage_rollup_recompute(touched_days, touched_users);
+  RETURN NULL;
+END
+$fn$;
