@@ -20,7 +20,7 @@ struct FoldQueueTests {
             [package])
     }
 
-    @Test func anInsertWaitsInTheQueueAndTheNextPackageAnswerFoldsIt() async throws {
+    @Test func anInsertWaitsInTheQueueAndTheNextPackageAnswerFoldsItsRows() async throws {
         let postgres = try await TestEnvironment.postgres()
         let f = Fixture(postgres: postgres)
         let package = try await f.package("queued-package")
@@ -29,6 +29,9 @@ struct FoldQueueTests {
         rows[0].rating = 4
         rows[1].daysAgo = 3
         try await f.usage(rows)
+        // Another package's rows, by the same user: the package read folds only its own.
+        let neighbour = try await f.package("queued-neighbour")
+        try await f.usage([Fixture.Usage(user: user, package: neighbour.id), Fixture.Usage(user: user, package: neighbour.id)])
         #expect(try await Self.queued(f, package: package.id) == 6)
         #expect(try await Self.rolled(f, package: package.id) == nil, "nothing folded yet")
 
@@ -38,7 +41,11 @@ struct FoldQueueTests {
         #expect(stats.uniqueUsers == 1)
         #expect(try await Self.queued(f, package: package.id) == 0)
         #expect(try await Self.rolled(f, package: package.id) == "6/4/1")
+        #expect(try await Self.queued(f, package: neighbour.id) == 2)
+        #expect(try await Self.rolled(f, package: neighbour.id) == nil)
         #expect(try await RollupConcurrencyTests.drift(f, package.id) == 0)
+        #expect(try await RollupConcurrencyTests.drift(f, neighbour.id) == 0)
+        #expect(try await UserRollupTests.drift(f, [user]) == 0)
     }
 
     @Test func aUsersNextAnswerShowsTheirQueuedRows() async throws {

@@ -13,8 +13,8 @@
 --   - every API process and worker, in the background, about once a second
 --     (`usage_fold_try()`: skips when another process is folding);
 --   - a read of a package's or a user's rollups, first, when the queue holds rows of that
---     package or user (`usage_fold_pending(package, user)`), so answers stay exact without a
---     worker and `user/me` shows a user's writes on the next read;
+--     package or user (`usage_fold_pending(package, user)`: it folds only those rows), so
+--     answers stay exact without a worker and `user/me` shows a user's writes on the next read;
 --   - a statement that recomputes package-days (updates of a column other than the rating,
 --     feedback or credits; deletes): after its exclusive package locks, so the rows of every
 --     earlier writer of those packages are folded before it recomputes.
@@ -95,20 +95,29 @@ BEGIN
 END
 $fn$;
 
--- Folds the whole queue (waits for a folder that is running). Returns the rows folded.
-CREATE FUNCTION usage_fold() RETURNS bigint LANGUAGE plpgsql AS $fn$
+-- Folds the queued rows of `package` or of `usr`, or with neither the whole queue (waits for a
+-- folder that is running). Returns the rows folded. A partial fold is exact too: every rollup
+-- sum commutes, the distinct users are an insert-if-absent and the last days a greatest(), so
+-- the order and grouping of folds do not matter as long as each row is folded once (it is
+-- deleted from the queue in the same transaction).
+CREATE FUNCTION usage_fold(package uuid DEFAULT NULL, usr uuid DEFAULT NULL) RETURNS bigint LANGUAGE plpgsql AS $fn$
 DECLARE
   added playground_usage[];
 BEGIN
   PERFORM pg_advisory_xact_lock(727276);
-  WITH taken AS (DELETE FROM usage_fold_queue RETURNING r) SELECT array_agg(r) INTO added FROM taken;
+  IF package IS NULL AND usr IS NULL THEN
+    WITH taken AS (DELETE FROM usage_fold_queue RETURNING r) SELECT array_agg(r) INTO added FROM taken;
+  ELSE
+    WITH taken AS (DELETE FROM usage_fold_queue WHERE package_id = package OR user_id = usr RETURNING r)
+    SELECT array_agg(r) INTO added FROM taken;
+  END IF;
   IF added IS NULL THEN RETURN 0; END IF;
   PERFORM usage_rollups_add(added);
   RETURN cardinality(added);
 END
 $fn$;
 
--- The background fold: folds unless another process is folding (then returns -1).
+-- The background fold: folds the whole queue unless another process is folding (then -1).
 CREATE FUNCTION usage_fold_try() RETURNS bigint LANGUAGE plpgsql AS $fn$
 BEGIN
   IF NOT pg_try_advisory_xact_lock(727276) THEN RETURN -1; END IF;
@@ -116,8 +125,8 @@ BEGIN
 END
 $fn$;
 
--- Before a read of the rollups: folds when the queue holds rows of `package` or of `usr`
--- (both NULL: any row). Returns the rows folded (0 when nothing of them was queued).
+-- Before a read of the rollups: folds the queued rows of `package` or of `usr` (both NULL: the
+-- whole queue) when there are any. Returns the rows folded.
 CREATE FUNCTION usage_fold_pending(package uuid, usr uuid) RETURNS bigint LANGUAGE plpgsql AS $fn$
 BEGIN
   IF package IS NULL AND usr IS NULL THEN
@@ -125,7 +134,7 @@ BEGIN
   ELSIF NOT EXISTS (SELECT 1 FROM usage_fold_queue WHERE package_id = package OR user_id = usr) THEN
     RETURN 0;
   END IF;
-  RETURN usage_fold();
+  RETURN usage_fold(package, usr);
 END
 $fn$;
 
