@@ -41,15 +41,13 @@ public struct StandbyRoutedReading: AnalyticsReading {
         self.gate = gate
     }
 
-    /// The rollup reads on the standby (`foldsRollups`) fold the queued inserts of `package`
-    /// (nil: all) on the primary first, so the standby's answer lacks only what its lag lacks.
-    /// Best effort: a primary that does not answer takes no writes either, and the standby still
-    /// answers.
-    private func publicRead<T: Sendable>(
-        foldsRollups: Bool = false, package: UUID? = nil, _ body: (AnalyticsQueries) async throws -> T
-    ) async throws -> T {
+    /// Package answers add the queued inserts they read on the standby as on the primary. The
+    /// site-wide rollup reads (`foldsRollups`: popular, summary) fold the whole queue on the
+    /// primary first, so the standby's answer lacks only what its lag lacks. Best effort: a
+    /// primary that does not answer takes no writes either, and the standby still answers.
+    private func publicRead<T: Sendable>(foldsRollups: Bool = false, _ body: (AnalyticsQueries) async throws -> T) async throws -> T {
         guard gate.isUsable else { return try await body(primary) }
-        if foldsRollups { try? await primary.foldPending(package: package) }
+        if foldsRollups { try? await primary.foldPending() }
         do {
             return try await body(standby)
         } catch let error where !(error is CancellationError) && !(error is AnalyticsError) {
@@ -66,7 +64,7 @@ public struct StandbyRoutedReading: AnalyticsReading {
     }
 
     public func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
-        try await publicRead(foldsRollups: true, package: package.id) { try await $0.packageStats(package, window: window) }
+        try await publicRead { try await $0.packageStats(package, window: window) }
     }
 
     public func trending(limit: Int) async throws -> TrendingPackages { try await publicRead { try await $0.trending(limit: limit) } }

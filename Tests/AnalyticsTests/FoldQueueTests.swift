@@ -20,49 +20,109 @@ struct FoldQueueTests {
             [package])
     }
 
-    @Test func anInsertWaitsInTheQueueAndTheNextPackageAnswerFoldsItsRows() async throws {
+    /// A package answer adds the package's queued rows to the rollups in one snapshot instead of
+    /// folding: the same answer before and after the fold, with distinct users counted once
+    /// whether their rows are folded, queued or both, and feedback on a queued row.
+    @Test func aPackageAnswerAddsItsQueuedRowsWithoutFolding() async throws {
         let postgres = try await TestEnvironment.postgres()
         let f = Fixture(postgres: postgres)
+        let queries = AnalyticsQueries(postgres: postgres)
         let package = try await f.package("queued-package")
-        let user = try await f.user("queued-package")
-        var rows = (0..<6).map { _ in Fixture.Usage(user: user, package: package.id) }
-        rows[0].rating = 4
-        rows[1].daysAgo = 3
-        try await f.usage(rows)
-        // Another package's rows, by the same user: the package read folds only its own.
+        let ref = PackageRef(id: package.id, name: package.name)
+        let (alice, bob, carol) = (try await f.user("queued-alice"), try await f.user("queued-bob"), try await f.user("queued-carol"))
+        // Folded already: alice today and 3 days ago, bob 20 days ago.
+        var folded = [Fixture.Usage(user: alice, package: package.id), Fixture.Usage(user: alice, package: package.id)]
+        folded[1].daysAgo = 3
+        folded.append(Fixture.Usage(user: bob, package: package.id))
+        folded[2].daysAgo = 20
+        folded[2].version = "1.0.0"
+        try await f.usage(folded)
+        try await f.fold()
+        // Queued: alice again today (no new user), bob today (new in the 7-day window, not in
+        // the 30-day one), carol twice today on another model with a version, one rated.
+        var queued = [Fixture.Usage(user: alice, package: package.id), Fixture.Usage(user: bob, package: package.id)]
+        for index in 0..<2 {
+            var row = Fixture.Usage(user: carol, package: package.id)
+            row.model = "claude-3-haiku-20240307"
+            row.version = "1.1.0"
+            row.rating = index == 0 ? 3 : nil
+            row.error = index == 1
+            queued.append(row)
+        }
+        // Another package's row: not this answer's, and left in the queue.
         let neighbour = try await f.package("queued-neighbour")
-        try await f.usage([Fixture.Usage(user: user, package: neighbour.id), Fixture.Usage(user: user, package: neighbour.id)])
-        #expect(try await Self.queued(f, package: package.id) == 6)
-        #expect(try await Self.rolled(f, package: package.id) == nil, "nothing folded yet")
+        queued.append(Fixture.Usage(user: carol, package: neighbour.id))
+        let ids = try await f.usage(queued)
+        try await f.exec("UPDATE playground_usage SET user_rating = 5, was_helpful = true WHERE id = $1", [ids[3]])
+        #expect(try await Self.queued(f, package: package.id) == 4)
 
-        let stats = try await AnalyticsQueries(postgres: postgres).packageStats(
-            PackageRef(id: package.id, name: package.name), window: AnalyticsWindow(days: 30))
-        #expect(stats.totalRuns == 6)
-        #expect(stats.uniqueUsers == 1)
-        #expect(try await Self.queued(f, package: package.id) == 0)
-        #expect(try await Self.rolled(f, package: package.id) == "6/4/1")
-        #expect(try await Self.queued(f, package: neighbour.id) == 2)
-        #expect(try await Self.rolled(f, package: neighbour.id) == nil)
+        var before: [Int: PackageStats] = [:]
+        for days in [7, 30] {
+            before[days] = try await queries.packageStats(ref, window: AnalyticsWindow(days: days))
+        }
+        #expect(try await Self.queued(f, package: package.id) == 4, "a read does not fold")
+        #expect(before[7]?.totalRuns == 6)
+        #expect(before[7]?.uniqueUsers == 3)
+        #expect(before[30]?.totalRuns == 7)
+        #expect(before[30]?.uniqueUsers == 3)
+        #expect(before[7]?.dailyUsage.last?.runs == 5)
+        #expect(before[7]?.dailyUsage.last?.unique_users == 3)
+        #expect(before[7]?.avgRating == 4.0)
+        #expect(before[7]?.helpfulRate == 100.0)
+        #expect(before[7]?.modelBreakdown.map(\.model) == ["gpt-4o", "claude-3-haiku-20240307"])
+        #expect(before[30]?.versionBreakdown.map(\.package_version) == ["1.1.0", "1.0.0"])
+        try await f.fold()
+        for days in [7, 30] {
+            #expect(try await queries.packageStats(ref, window: AnalyticsWindow(days: days)) == before[days], "days \(days)")
+        }
+        #expect(try await Self.queued(f, package: neighbour.id) == 0)
         #expect(try await RollupConcurrencyTests.drift(f, package.id) == 0)
         #expect(try await RollupConcurrencyTests.drift(f, neighbour.id) == 0)
-        #expect(try await UserRollupTests.drift(f, [user]) == 0)
     }
 
-    @Test func aUsersNextAnswerShowsTheirQueuedRows() async throws {
+    /// `user/me` adds the user's queued rows to the rollups in one snapshot instead of folding:
+    /// the same answer before and after the fold, also after feedback on a queued row and a
+    /// delete of a queued row without a package.
+    @Test func aUsersAnswerAddsTheirQueuedRowsWithoutFolding() async throws {
         let postgres = try await TestEnvironment.postgres()
         let f = Fixture(postgres: postgres)
+        let queries = AnalyticsQueries(postgres: postgres)
         let package = try await f.package("queued-user")
         let user = try await f.user("queued-user")
+        var older = Fixture.Usage(user: user, package: package.id)
+        older.daysAgo = 40  // a whole month of the 90-day window, from the monthly rollups
+        older.credits = 7
+        try await f.usage([older])
+        try await f.fold()
         var rows = (0..<3).map { _ in Fixture.Usage(user: user, package: package.id) }
-        rows.append(Fixture.Usage(user: user))  // a run without a package: user rollups only
+        rows[2].daysAgo = 45
+        rows.append(Fixture.Usage(user: user))  // without a package: user rollups only
+        rows.append(Fixture.Usage(user: user))
         for index in rows.indices { rows[index].credits = 2 + index }
-        try await f.usage(rows)
-        #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE user_id = $1", [user]) == "4")
+        let ids = try await f.usage(rows)
+        try await f.exec("UPDATE playground_usage SET user_rating = 4, credits_spent = 10 WHERE id = $1", [ids[0]])
+        try await f.exec("DELETE FROM playground_usage WHERE id = $1", [ids[4]])
+        #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE user_id = $1", [user]) == "5")
 
-        let stats = try await AnalyticsQueries(postgres: postgres).userStats(userId: user, window: AnalyticsWindow(days: 7))
-        #expect(stats.totalRuns == 4)
-        #expect(stats.creditsSpent == 2 + 3 + 4 + 5)
-        #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE user_id = $1", [user]) == "0")
+        var before: [Int: UserStats] = [:]
+        for days in [7, 30, 90] {
+            let window = AnalyticsWindow(days: days)
+            let answer = try await queries.userStats(userId: user, window: window)
+            before[days] = answer
+            // Expected from the raw rows alone.
+            let raw = try #require(
+                try await f.scalar(
+                    """
+                    SELECT count(*) || '/' || coalesce(sum(credits_spent), 0) FROM playground_usage
+                    WHERE user_id = $1 AND created_at >= $2::timestamptz
+                    """, [user, window.startTimestamp]))
+            #expect("\(answer.totalRuns)/\(answer.creditsSpent)" == raw, "days \(days)")
+        }
+        #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE user_id = $1", [user]) == "5", "a read does not fold")
+        try await f.fold()
+        for days in [7, 30, 90] {
+            #expect(try await queries.userStats(userId: user, window: AnalyticsWindow(days: days)) == before[days], "days \(days)")
+        }
         #expect(try await UserRollupTests.drift(f, [user]) == 0)
     }
 

@@ -23,20 +23,21 @@ public struct AnalyticsQueries: Sendable {
         try await postgres.query(sql, parameters)
     }
 
-    /// Folds the queued inserts (migration 17) of `package` or of `user` (both nil: all of
-    /// them) into the rollups, on `c`, so that a read that follows sees every committed write.
-    /// Nothing to fold costs one small scan of the queue.
-    func foldPending(on c: PostgresConnection, package: UUID? = nil, user: UUID? = nil) throws {
+    /// Folds every queued insert (migration 17) into the rollups, on `c`, when any waits, so a
+    /// site-wide read of the rollups that follows sees every committed write. (Package and user
+    /// answers add their queued rows instead: `AnalyticsSQL`.) Nothing to fold costs one small
+    /// scan of the queue.
+    func foldPending(on c: PostgresConnection) throws {
         guard foldsQueue else { return }
-        _ = try c.query("SELECT usage_fold_pending($1, $2)", [package, user], prepare: true)
+        _ = try c.query("SELECT usage_fold_pending(NULL, NULL)", prepare: true)
     }
 
-    /// `foldPending(on:package:user:)` on a connection of its own.
-    public func foldPending(package: UUID? = nil, user: UUID? = nil) async throws {
-        try await postgres.withConnection(retryOnBrokenConnection: true) { c in try foldPending(on: c, package: package, user: user) }
+    /// `foldPending(on:)` on a connection of its own.
+    public func foldPending() async throws {
+        try await postgres.withConnection(retryOnBrokenConnection: true) { c in try foldPending(on: c) }
     }
 
-    /// One prepared read of the rollups after `foldPending(package: nil, user: nil)`.
+    /// One prepared read of the rollups after `foldPending(on:)`.
     func runFolded(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> PostgresRows {
         try await postgres.withConnection(retryOnBrokenConnection: true) { c in
             try foldPending(on: c)

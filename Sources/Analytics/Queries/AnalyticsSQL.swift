@@ -2,32 +2,78 @@
 /// these constants, and `prpm-analytics sql NAME` prints them for benchmarks (pgbench), so no
 /// copy of them lives anywhere else. Parameters are `$1`, `$2`, … as the query code binds them.
 public enum AnalyticsSQL {
-    /// Package answer ($1 package id, $2 first day): seven statements in one snapshot.
+    /// Package answer ($1 package id, $2 first day): seven statements in one snapshot. Each adds
+    /// the package's inserts still waiting in the fold queue (migration 17, `queued`) to the
+    /// rollups: one snapshot sees a row either in the queue or in the rollups, never both or
+    /// neither, so the answer is exact without folding and without waiting for a folder. A
+    /// queued row carries its values as inserted; later changes of its rating, helpfulness or
+    /// credits are deltas in the rollups already. Distinct users count a queued row's user only
+    /// when the rollups do not have them yet (for the window, for the day).
     public enum Package {
+        static let queued = """
+            WITH q AS MATERIALIZED (
+              SELECT (x.r).* FROM usage_fold_queue x WHERE x.package_id = $1 AND utc_day((x.r).created_at) >= $2::date)
+            """
         public static let totals = """
+            \(queued)
             SELECT coalesce(sum(runs), 0) AS runs, coalesce(sum(successes), 0) AS successes,
                    coalesce(sum(duration_sum), 0) AS duration_sum, coalesce(sum(tokens_sum), 0) AS tokens_sum,
                    coalesce(sum(rating_sum), 0) AS rating_sum, coalesce(sum(rating_count), 0) AS rating_count
-            FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
+            FROM (SELECT runs, successes, duration_sum, tokens_sum, rating_sum, rating_count
+                  FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
+                  UNION ALL
+                  SELECT 1, (error_occurred IS NOT TRUE)::int, duration_ms, tokens_used, coalesce(user_rating, 0),
+                         (user_rating IS NOT NULL)::int
+                  FROM q) t
             """
-        public static let uniqueUsers =
-            "SELECT coalesce(sum(users), 0)::bigint AS n FROM package_last_day_counts WHERE package_id = $1 AND day >= $2::date"
+        public static let uniqueUsers = """
+            \(queued)
+            SELECT ((SELECT coalesce(sum(users), 0) FROM package_last_day_counts WHERE package_id = $1 AND day >= $2::date)
+                    + (SELECT count(DISTINCT q.user_id) FROM q
+                       WHERE NOT EXISTS (SELECT 1 FROM package_user_last_day l
+                                         WHERE l.package_id = $1 AND l.user_id = q.user_id AND l.last_day >= $2::date)))::bigint AS n
+            """
         public static let models = """
+            \(queued)
             SELECT model, sum(runs) AS runs, sum(successes) AS successes, sum(duration_sum) AS duration_sum
-            FROM package_daily_model_stats WHERE package_id = $1 AND day >= $2::date GROUP BY model
+            FROM (SELECT model, runs, successes, duration_sum FROM package_daily_model_stats WHERE package_id = $1 AND day >= $2::date
+                  UNION ALL
+                  SELECT model, 1, (error_occurred IS NOT TRUE)::int, duration_ms FROM q) m
+            GROUP BY model
             """
         public static let versions = """
+            \(queued)
             SELECT package_version, sum(runs) AS runs, sum(rating_sum) AS rating_sum, sum(rating_count) AS rating_count
-            FROM package_daily_version_stats WHERE package_id = $1 AND day >= $2::date GROUP BY package_version
+            FROM (SELECT package_version, runs, rating_sum, rating_count
+                  FROM package_daily_version_stats WHERE package_id = $1 AND day >= $2::date
+                  UNION ALL
+                  SELECT package_version, 1, coalesce(user_rating, 0), (user_rating IS NOT NULL)::int FROM q
+                  WHERE package_version IS NOT NULL) v
+            GROUP BY package_version
             """
-        public static let daily = "SELECT day::text AS day, runs, unique_users FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date"
+        public static let daily = """
+            \(queued)
+            SELECT day::text AS day, sum(runs)::bigint AS runs, sum(unique_users)::bigint AS unique_users
+            FROM (SELECT day, runs, unique_users FROM package_daily_stats WHERE package_id = $1 AND day >= $2::date
+                  UNION ALL
+                  SELECT day, count(*), count(DISTINCT user_id) FILTER (WHERE unseen)
+                  FROM (SELECT utc_day(q.created_at) AS day, q.user_id,
+                               NOT EXISTS (SELECT 1 FROM package_daily_users u
+                                           WHERE u.package_id = $1 AND u.day = utc_day(q.created_at) AND u.user_id = q.user_id) AS unseen
+                        FROM q) qd
+                  GROUP BY day) d
+            GROUP BY day
+            """
         public static let trend = """
             SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
             """
         public static let extras = """
+            \(queued)
             SELECT coalesce(sum(credits_sum), 0) AS credits_sum, coalesce(sum(helpful_yes), 0) AS helpful_yes,
                    coalesce(sum(helpful_answered), 0) AS helpful_answered
-            FROM package_daily_extras WHERE package_id = $1 AND day >= $2::date
+            FROM (SELECT credits_sum, helpful_yes, helpful_answered FROM package_daily_extras WHERE package_id = $1 AND day >= $2::date
+                  UNION ALL
+                  SELECT credits_spent, (was_helpful IS TRUE)::int, (was_helpful IS NOT NULL)::int FROM q) e
             """
         /// In the order the answer runs them.
         public static let all = [totals, uniqueUsers, models, versions, daily, trend, extras]
@@ -37,7 +83,12 @@ public enum AnalyticsSQL {
     /// monthly rollups for the window's whole months, plus the raw rows of the days before the
     /// first whole month (at most 30, through the covering index). Rows by `kind`: `t` totals,
     /// `m` models, `p` top packages (names joined for the ten most run and their ties only),
-    /// `d` days.
+    /// `d` days. The user's inserts still waiting in the fold queue (migration 17) are added to
+    /// the rollups' part: one snapshot sees a row either in the queue or in the rollups, never
+    /// both or neither, so the answer is exact without folding (and without waiting for a
+    /// folder). A queued row carries its values as inserted; later changes of its rating or
+    /// credits are deltas in the rollups already, and a delete of it either folded it first
+    /// (rows of a package) or subtracted it from the rollups.
     public enum User {
         public static let answer = """
             WITH b AS MATERIALIZED (
@@ -47,9 +98,18 @@ public enum AnalyticsSQL {
             part AS MATERIALIZED (
               SELECT u.model, u.credits_spent, u.duration_ms, u.package_id, u.user_rating FROM playground_usage u, b
               WHERE u.user_id = $1 AND u.created_at >= $2::timestamptz AND u.created_at < b.first_month::timestamp AT TIME ZONE 'UTC'),
+            queued AS MATERIALIZED (
+              SELECT (q.r).* FROM usage_fold_queue q, b WHERE q.user_id = $1 AND utc_day((q.r).created_at) >= b.first_day),
+            queued_months AS (
+              SELECT x.* FROM queued x, b WHERE x.created_at >= b.first_month::timestamp AT TIME ZONE 'UTC'),
             days AS MATERIALIZED (
-              SELECT s.day, s.runs, s.credits_sum, s.tokens_sum, s.duration_sum FROM user_daily_stats s, b
-              WHERE s.user_id = $1 AND s.day >= b.first_day)
+              SELECT day, sum(runs) AS runs, sum(credits_sum) AS credits_sum, sum(tokens_sum) AS tokens_sum,
+                     sum(duration_sum) AS duration_sum
+              FROM (SELECT s.day, s.runs, s.credits_sum, s.tokens_sum, s.duration_sum FROM user_daily_stats s, b
+                    WHERE s.user_id = $1 AND s.day >= b.first_day
+                    UNION ALL
+                    SELECT utc_day(created_at), 1, credits_spent, tokens_used, duration_ms FROM queued) d
+              GROUP BY day)
             SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, coalesce(sum(runs), 0)::bigint AS runs,
                    coalesce(sum(credits_sum), 0)::bigint AS credits, coalesce(sum(tokens_sum), 0)::bigint AS tokens,
                    coalesce(sum(duration_sum), 0)::bigint AS duration_sum, 0::bigint AS rating_sum, 0::bigint AS rating_count
@@ -59,7 +119,9 @@ public enum AnalyticsSQL {
             FROM (SELECT s.model, s.runs, s.credits_sum AS credits, s.duration_sum AS duration FROM user_monthly_model_stats s, b
                   WHERE s.user_id = $1 AND s.month >= b.first_month
                   UNION ALL
-                  SELECT model, 1, credits_spent, duration_ms FROM part) x
+                  SELECT model, 1, credits_spent, duration_ms FROM part
+                  UNION ALL
+                  SELECT model, 1, credits_spent, duration_ms FROM queued_months) x
             GROUP BY model HAVING sum(runs) > 0
             UNION ALL
             (SELECT 'p', x.package_id::text, p.name, x.runs, x.credits, 0, 0, x.rating_sum, x.rating_count
@@ -69,13 +131,16 @@ public enum AnalyticsSQL {
                          FROM user_monthly_package_stats s, b WHERE s.user_id = $1 AND s.month >= b.first_month
                          UNION ALL
                          SELECT package_id, 1, credits_spent, coalesce(user_rating, 0), (user_rating IS NOT NULL)::int
-                         FROM part WHERE package_id IS NOT NULL) y
+                         FROM part WHERE package_id IS NOT NULL
+                         UNION ALL
+                         SELECT package_id, 1, credits_spent, coalesce(user_rating, 0), (user_rating IS NOT NULL)::int
+                         FROM queued_months WHERE package_id IS NOT NULL) y
                    GROUP BY package_id HAVING sum(runs) > 0
                    ORDER BY 2 DESC FETCH FIRST 10 ROWS WITH TIES) x
              JOIN packages p ON p.id = x.package_id
              ORDER BY x.runs DESC, p.name ASC LIMIT 10)
             UNION ALL
-            SELECT 'd', day::text, NULL, runs, credits_sum, 0, 0, 0, 0 FROM days
+            SELECT 'd', day::text, NULL, runs::bigint, credits_sum::bigint, 0, 0, 0, 0 FROM days
             """
         /// In the order the answer runs them.
         public static let all = [answer]

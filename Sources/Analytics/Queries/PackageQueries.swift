@@ -19,8 +19,7 @@ extension AnalyticsQueries {
         let start = window.startDate
         let id = package.id
         let (totals, users, models, versions, daily, trend, extras) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
-            try foldPending(on: connection, package: id)
-            return try connection.readOnlySnapshot { c in
+            try connection.readOnlySnapshot { c in
                 (
                     try c.query(
                         AnalyticsSQL.Package.totals, [id, start], prepare: true),

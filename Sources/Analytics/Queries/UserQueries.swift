@@ -9,8 +9,7 @@ extension AnalyticsQueries {
         // the models, the top packages and the days as rows of one result, told apart by `kind`
         // (four statements cost four pool hops and four executions per miss).
         let rows = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
-            try foldPending(on: c, user: userId)
-            return try c.query(
+            try c.query(
                 AnalyticsSQL.User.answer, [userId, start], prepare: true)
         }
         let totals = rows.ofKind("t")

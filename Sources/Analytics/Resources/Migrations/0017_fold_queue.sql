@@ -12,12 +12,16 @@
 -- user rollups; each in key order). Who folds:
 --   - every API process and worker, in the background, about once a second
 --     (`usage_fold_try()`: skips when another process is folding);
---   - a read of a package's or a user's rollups, first, when the queue holds rows of that
---     package or user (`usage_fold_pending(package, user)`: it folds only those rows), so
---     answers stay exact without a worker and `user/me` shows a user's writes on the next read;
+--   - the site-wide reads of the rollups (popular, summary, the worker's trends), first, when
+--     any row waits (`usage_fold_pending(NULL, NULL)`; with a package or user it folds only
+--     their rows);
 --   - a statement that recomputes package-days (updates of a column other than the rating,
 --     feedback or credits; deletes): after its exclusive package locks, so the rows of every
 --     earlier writer of those packages are folded before it recomputes.
+-- The package and user answers do not fold: they add their entity's queued rows to the rollups
+-- in the same snapshot (the queue's indexes on package_id and user_id find them), so they are
+-- exact without a worker and never wait for a folder, and `user/me` shows a user's writes on
+-- the next read.
 -- Lock order: package locks (727275), then the queue lock (727276); a holder of the queue lock
 -- never waits for a package lock (the fold takes none). So a transaction that inserted (shared
 -- package locks) and then deletes cannot deadlock with another deleter on the two locks.
@@ -36,6 +40,8 @@ CREATE TABLE usage_fold_queue (
   r playground_usage NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_insert_threshold = 5000,
         autovacuum_vacuum_cost_delay = 0);
+CREATE INDEX usage_fold_queue_package ON usage_fold_queue (package_id);
+CREATE INDEX usage_fold_queue_user ON usage_fold_queue (user_id);
 
 -- Adds rows of playground_usage to every rollup (what the insert triggers did).
 CREATE FUNCTION usage_rollups_add(added playground_usage[]) RETURNS void LANGUAGE plpgsql AS $fn$
