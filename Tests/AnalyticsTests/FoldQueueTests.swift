@@ -23,6 +23,13 @@ struct FoldQueueTests {
     /// A package answer adds the package's queued rows to the rollups in one snapshot instead of
     /// folding: the same answer before and after the fold, with distinct users counted once
     /// whether their rows are folded, queued or both, and feedback on a queued row.
+    /// Rows of every rollup of `packages` and `users` that differ from the raw rows (after a fold).
+    static func drift(_ f: Fixture, packages: [UUID], users: [UUID] = []) async throws -> Int {
+        var rows = try await UserRollupTests.drift(f, users)
+        for package in packages { rows += try await RollupConcurrencyTests.drift(f, package) }
+        return rows
+    }
+
     @Test func aPackageAnswerAddsItsQueuedRowsWithoutFolding() async throws {
         let postgres = try await TestEnvironment.postgres()
         let f = Fixture(postgres: postgres)
@@ -76,8 +83,7 @@ struct FoldQueueTests {
             #expect(try await queries.packageStats(ref, window: AnalyticsWindow(days: days)) == before[days], "days \(days)")
         }
         #expect(try await Self.queued(f, package: neighbour.id) == 0)
-        #expect(try await RollupConcurrencyTests.drift(f, package.id) == 0)
-        #expect(try await RollupConcurrencyTests.drift(f, neighbour.id) == 0)
+        #expect(try await Self.drift(f, packages: [package.id, neighbour.id], users: [alice, bob, carol]) == 0)
     }
 
     /// `user/me` adds the user's queued rows to the rollups in one snapshot instead of folding:
@@ -123,7 +129,7 @@ struct FoldQueueTests {
         for days in [7, 30, 90] {
             #expect(try await queries.userStats(userId: user, window: AnalyticsWindow(days: days)) == before[days], "days \(days)")
         }
-        #expect(try await UserRollupTests.drift(f, [user]) == 0)
+        #expect(try await Self.drift(f, packages: [], users: [user]) == 0)
     }
 
     /// A delete (and an update that moves a row) of rows still in the queue folds the queue
@@ -145,9 +151,7 @@ struct FoldQueueTests {
         try await f.exec("UPDATE playground_usage SET package_id = $1 WHERE id = $2", [other.id, more[0]])
         #expect(try await Self.rolled(f, package: package.id) == "10/0/0")
         #expect(try await Self.rolled(f, package: other.id) == "1/0/0")
-        #expect(try await RollupConcurrencyTests.drift(f, package.id) == 0)
-        #expect(try await RollupConcurrencyTests.drift(f, other.id) == 0)
-        #expect(try await UserRollupTests.drift(f, [user]) == 0)
+        #expect(try await Self.drift(f, packages: [package.id, other.id], users: [user]) == 0)
     }
 
     /// Feedback on a row whose insert still waits in the queue: the rating delta makes the
@@ -168,8 +172,7 @@ struct FoldQueueTests {
             try await f.scalar(
                 "SELECT runs || '/' || rating_sum || '/' || rating_count FROM package_daily_version_stats WHERE package_id = $1", [package.id])
                 == "2/5/1")
-        #expect(try await RollupConcurrencyTests.drift(f, package.id) == 0)
-        #expect(try await UserRollupTests.drift(f, [user]) == 0)
+        #expect(try await Self.drift(f, packages: [package.id], users: [user]) == 0)
     }
 
     /// Retention's deletes (`prpm.retention = on`) keep the rollups: a queued row that retention

@@ -271,7 +271,7 @@ struct SeedTests {
                     db, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'playground_usage'::regclass AND contype = 'f' AND convalidated") == 4)
             #expect(
                 try await int(
-                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 10
+                    db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'playground_usage'::regclass AND NOT tgisinternal AND tgenabled = 'O'") == 11
             )
             let before = try await int(db, "SELECT coalesce(sum(runs), 0) FROM package_daily_stats")
             _ = try await db.query(

@@ -28,8 +28,8 @@
 --
 -- Rating, helpfulness and credit changes (feedback) still apply their deltas directly: sums
 -- commute with the fold's sums. Their package-day and version rows may not exist yet when the
--- row's insert is still queued, so the rating deltas are upserts now (a row with runs 0 until
--- the fold adds the insert on top).
+-- row's insert is still queued: `usage_rating_rows` creates them first (runs 0 until the fold
+-- adds the insert on top).
 --
 -- Retention's deletes (`prpm.retention = on`) keep the rollups: a queued row deleted by
 -- retention is folded later, as if it had been folded before. The seeder folds before it
@@ -154,6 +154,8 @@ $fn$;
 DROP TRIGGER usage_rollup_insert ON playground_usage;
 DROP TRIGGER usage_rollup_extras_insert ON playground_usage;
 DROP TRIGGER usage_rollup_user_insert ON playground_usage;
+-- Their functions' statements live on in usage_rollups_add.
+DROP FUNCTION usage_rollup_on_insert(), usage_extras_insert(), usage_user_rollups_insert();
 -- After `usage_lock_insert` (statement triggers of one event fire in name order).
 CREATE TRIGGER usage_queue_insert AFTER INSERT ON playground_usage
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_queue_insert();
@@ -199,59 +201,26 @@ BEGIN
 END
 $fn$;
 
--- Migration 13's rating deltas as upserts: the package-day or version row may still wait in
--- the queue (runs 0 until the fold adds the insert; the fold's sums add on top).
-CREATE OR REPLACE FUNCTION usage_rollup_on_update() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-  touched_days jsonb;
-  touched_users jsonb;
+-- A rating change of a row whose insert still waits in the queue finds no package-day or
+-- version row to add its delta to (migration 13's UPDATE would lose it). This trigger fires
+-- just before that one (name order) and creates the missing rows with zero sums; the fold later
+-- adds the insert on top. Existing rows are left alone (no lock, no write).
+CREATE FUNCTION usage_rating_rows() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-  WITH delta AS (
-    SELECT n.package_id, utc_day(n.created_at) AS day, n.package_version,
-           coalesce(n.user_rating, 0) - coalesce(o.user_rating, 0) AS dsum,
-           (n.user_rating IS NOT NULL)::int - (o.user_rating IS NOT NULL)::int AS dcount
-    FROM old_rows o JOIN new_rows n ON n.id = o.id
-    WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating
-      AND (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms, o.tokens_used)
-          IS NOT DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
-                                n.duration_ms, n.tokens_used)
-  ), days AS (
-    INSERT INTO package_daily_stats AS s
-    SELECT package_id, day, 0, 0, 0, 0, sum(dsum), sum(dcount), 0 FROM delta GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (package_id, day) DO UPDATE SET rating_sum = s.rating_sum + excluded.rating_sum,
-      rating_count = s.rating_count + excluded.rating_count
-  )
-  INSERT INTO package_daily_version_stats AS s
-  SELECT package_id, day, package_version, 0, sum(dsum), sum(dcount) FROM delta WHERE package_version IS NOT NULL
-  GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (package_id, day, package_version) DO UPDATE SET rating_sum = s.rating_sum + excluded.rating_sum,
-    rating_count = s.rating_count + excluded.rating_count;
-
-  -- Any other change of a column the rollups read: recompute the package-days it touches.
-  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'd', utc_day(created_at))), '[]'::jsonb)
-    INTO touched_days
-    FROM (SELECT o.package_id, o.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
-          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
-                 o.tokens_used)
-                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
-                                  n.duration_ms, n.tokens_used)
-          UNION ALL
-          SELECT n.package_id, n.created_at FROM old_rows o JOIN new_rows n ON n.id = o.id
-          WHERE (o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
-                 o.tokens_used)
-                IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
-                                  n.duration_ms, n.tokens_used)) r
-   WHERE package_id IS NOT NULL;
-  IF touched_days = '[]'::jsonb THEN RETURN NULL; END IF;
-  SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object('p', package_id, 'u', user_id)), '[]'::jsonb)
-    INTO touched_users
-    FROM (SELECT o.package_id, o.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))
-          UNION ALL
-          SELECT n.package_id, n.user_id FROM old_rows o JOIN new_rows n ON n.id = o.id
-          WHERE (o.package_id, o.user_id, utc_day(o.created_at)) IS DISTINCT FROM (n.package_id, n.user_id, utc_day(n.created_at))) r
-   WHERE package_id IS NOT NULL;
-  PERFORM usage_rollup_recompute(touched_days, touched_users);
+  INSERT INTO package_daily_stats (package_id, day, runs, successes, duration_sum, tokens_sum, rating_sum, rating_count, unique_users)
+  SELECT DISTINCT n.package_id, utc_day(n.created_at), 0, 0, 0, 0, 0, 0, 0
+  FROM old_rows o JOIN new_rows n ON n.id = o.id
+  WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating ORDER BY 1, 2
+  ON CONFLICT DO NOTHING;
+  INSERT INTO package_daily_version_stats (package_id, day, package_version, runs, rating_sum, rating_count)
+  SELECT DISTINCT n.package_id, utc_day(n.created_at), n.package_version, 0, 0, 0
+  FROM old_rows o JOIN new_rows n ON n.id = o.id
+  WHERE n.package_id IS NOT NULL AND n.package_version IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating
+  ORDER BY 1, 2, 3
+  ON CONFLICT DO NOTHING;
   RETURN NULL;
 END
 $fn$;
+
+CREATE TRIGGER usage_rollup_rating_rows AFTER UPDATE ON playground_usage
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rating_rows();
