@@ -2,13 +2,14 @@ import Foundation
 import Redis
 
 /// The worker's figures, published by the workers into one Redis hash and rendered as
-/// Prometheus text by every API replica's `/metrics` (the worker has no HTTP port).
+/// Prometheus text by every API replica's `/metrics` (the worker has no HTTP port). The
+/// background rollup folds (any `serve` or `worker`) publish theirs there too.
 public enum WorkerMetrics {
     public static let key = RedisKeyspace.workerMetrics
 
     /// Prometheus text for the hash's fields (`runs:JOB`, `failures:JOB`, `duration_sum:JOB`,
     /// `last_success:JOB`, `refresh_lag`, `stream_pending`, `refresh_tasks`,
-    /// `refresh_results:computed|fresh`).
+    /// `refresh_results:computed|fresh`, `fold_rows`, `folds`, `fold_seconds`).
     public static func render(_ fields: [String: String]) -> String {
         var runs: [String: String] = [:]
         var failures: [String: String] = [:]
@@ -43,9 +44,13 @@ public enum WorkerMetrics {
         family("prpm_worker_job_failures_total", "counter", failures)
         family("prpm_worker_last_success_timestamp_seconds", "gauge", last)
         family("prpm_worker_refresh_results_total", "counter", results, label: "result")
+        if let folds = fields["folds"], let seconds = fields["fold_seconds"] {
+            text += "# TYPE prpm_rollup_fold_duration_seconds summary\n"
+            text += "prpm_rollup_fold_duration_seconds_sum \(seconds)\nprpm_rollup_fold_duration_seconds_count \(folds)\n"
+        }
         for (field, name, type) in [
             ("refresh_lag", "prpm_worker_refresh_lag_seconds", "gauge"), ("stream_pending", "prpm_worker_stream_pending", "gauge"),
-            ("refresh_tasks", "prpm_worker_refresh_tasks_total", "counter"),
+            ("refresh_tasks", "prpm_worker_refresh_tasks_total", "counter"), ("fold_rows", "prpm_rollup_fold_rows_total", "counter"),
         ] {
             if let value = fields[field] { text += "# TYPE \(name) \(type)\n\(name) \(value)\n" }
         }

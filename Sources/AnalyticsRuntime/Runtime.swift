@@ -107,12 +107,10 @@ public final class Runtime: Sendable {
     /// `RollupFolding`), unless `ROLLUP_FOLD_INTERVAL_MS` is 0. Stopped by `shutdown()`.
     public func startFolding() {
         guard config.foldInterval > .zero else { return }
-        let queries = queries
-        let interval = config.foldInterval
-        let logger = logger
+        let (queries, redis, interval, logger) = (queries, redis, config.foldInterval, logger)
         folding.withLock { task in
             guard task == nil else { return }
-            task = Task { await RollupFolding.run(queries: queries, interval: interval, logger: logger) }
+            task = Task { await RollupFolding.run(queries: queries, redis: redis, interval: interval, logger: logger) }
         }
     }
 
