@@ -16,8 +16,9 @@
 --     any row waits (`usage_fold_pending(NULL, NULL)`; with a package or user it folds only
 --     their rows);
 --   - a statement that recomputes package-days (updates of a column other than the rating,
---     feedback or credits; deletes): after its exclusive package locks, so the rows of every
---     earlier writer of those packages are folded before it recomputes.
+--     feedback or credits; deletes), in `usage_rollup_recompute`: after its exclusive package
+--     locks, so the rows of every earlier writer of those packages are folded before it
+--     recomputes.
 -- The package and user answers do not fold: they add their entity's queued rows to the rollups
 -- in the same snapshot (the queue's indexes on package_id and user_id find them), so they are
 -- exact without a worker and never wait for a folder, and `user/me` shows a user's writes on
@@ -160,44 +161,16 @@ DROP FUNCTION usage_rollup_on_insert(), usage_extras_insert(), usage_user_rollup
 CREATE TRIGGER usage_queue_insert AFTER INSERT ON playground_usage
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_queue_insert();
 
--- Migration 8's locks, plus: a statement that recomputes folds the queue once it holds its
--- exclusive package locks.
-CREATE OR REPLACE FUNCTION usage_rollup_lock() RETURNS trigger LANGUAGE plpgsql AS $fn$
-DECLARE
-  exclusive boolean;
+-- A recompute (updates of a column other than the rating, feedback or credits; deletes) runs
+-- after migration 8's exclusive package locks, so every earlier writer of its packages has
+-- committed: fold their queued rows first, then recompute from the raw rows. The statements that
+-- call it resolve `usage_rollup_recompute` by name at run time, so renaming the released
+-- function and putting this one in its place changes no released code.
+ALTER FUNCTION usage_rollup_recompute(jsonb, jsonb) RENAME TO usage_rollup_recompute_rows;
+CREATE FUNCTION usage_rollup_recompute(days_touched jsonb, users_touched jsonb) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF current_setting('prpm.retention', true) = 'on' THEN RETURN NULL; END IF;
-  IF TG_OP = 'INSERT' THEN
-    PERFORM pg_advisory_xact_lock_shared(727275, b)
-    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b FROM new_rows WHERE package_id IS NOT NULL ORDER BY 1) s;
-    RETURN NULL;
-  ELSIF TG_OP = 'DELETE' THEN
-    IF NOT EXISTS (SELECT 1 FROM old_rows WHERE package_id IS NOT NULL) THEN RETURN NULL; END IF;
-    PERFORM pg_advisory_xact_lock(727275, b)
-    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b FROM old_rows WHERE package_id IS NOT NULL ORDER BY 1) s;
-  ELSE
-    -- A change of a column the rollups read, other than the rating, recomputes.
-    SELECT bool_or((o.package_id, o.user_id, o.created_at, o.model, o.package_version, o.error_occurred, o.duration_ms,
-                    o.tokens_used)
-                   IS DISTINCT FROM (n.package_id, n.user_id, n.created_at, n.model, n.package_version, n.error_occurred,
-                                     n.duration_ms, n.tokens_used))
-      INTO exclusive
-      FROM old_rows o JOIN new_rows n ON n.id = o.id;
-    IF NOT exclusive THEN
-      PERFORM pg_advisory_xact_lock_shared(727275, b)
-      FROM (SELECT DISTINCT hashtext(n.package_id::text) & 63 AS b FROM old_rows o JOIN new_rows n ON n.id = o.id
-            WHERE n.package_id IS NOT NULL AND o.user_rating IS DISTINCT FROM n.user_rating ORDER BY 1) s;
-      RETURN NULL;
-    END IF;
-    PERFORM pg_advisory_xact_lock(727275, b)
-    FROM (SELECT DISTINCT hashtext(package_id::text) & 63 AS b
-          FROM (SELECT package_id FROM old_rows UNION SELECT package_id FROM new_rows) p
-          WHERE package_id IS NOT NULL ORDER BY 1) s;
-  END IF;
-  -- Every earlier writer of these packages has committed: fold their queued rows (usage_fold
-  -- takes the queue lock) before the rollup triggers recompute from the raw rows.
   PERFORM usage_fold();
-  RETURN NULL;
+  PERFORM usage_rollup_recompute_rows(days_touched, users_touched);
 END
 $fn$;
 
