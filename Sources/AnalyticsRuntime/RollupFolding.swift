@@ -46,7 +46,3 @@ enum RollupFolding {
         ])
     }
 }
-
-extension Duration {
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -274,10 +274,3 @@ public enum Seeder {
         return String(format: "%.1f", (now - phase).seconds)
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

@@ -162,9 +162,9 @@ public struct AnalyticsWorker: Service {
             let elapsed = ContinuousClock.now - start
             Metrics.Timer(label: "prpm_worker_job_duration_seconds", dimensions: dimensions).record(duration: elapsed)
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "ok")]).increment()
-            metadata["duration_ms"] = "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"
+            metadata["duration_ms"] = "\(elapsed.seconds * 1000)"
             deps.logger.info("job finished", metadata: metadata)
-            await publish(job, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, failed: false)
+            await publish(job, seconds: elapsed.seconds, failed: false)
             deps.onJobFinished?(job)
         } catch {
             Counter(label: "prpm_worker_job_runs_total", dimensions: dimensions + [("result", "failed")]).increment()

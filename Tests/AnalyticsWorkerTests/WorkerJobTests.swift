@@ -47,21 +47,21 @@ extension WorkerSuites {
                 _ = try await f.usage([row])
                 let jobs = Jobs(deps: worker.deps)
                 func newest(_ job: WorkerJob) async throws -> Int {
-                    Int(try await f.rollupScalar("SELECT coalesce(max(fence), 0) FROM job_fences WHERE job = $1", [job.rawValue]) ?? "0") ?? 0
+                    Int(try await f.scalar("SELECT coalesce(max(fence), 0) FROM job_fences WHERE job = $1", [job.rawValue]) ?? "0") ?? 0
                 }
                 let retention = try await newest(.retention)
                 _ = try await jobs.retention(fence: JobFence(job: .retention, token: retention + 2))
                 let newest = try await newest(.trends)
                 #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
-                let before = try await f.rollupScalar(
+                let before = try await f.scalar(
                     "SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
                 // The holder before it resumes late: refused, whatever it computed.
                 await #expect(throws: JobFence.FencedOut.self) { try await jobs.trends(fence: JobFence(job: .trends, token: newest + 1)) }
                 await #expect(throws: JobFence.FencedOut.self) { try await jobs.retention(fence: JobFence(job: .retention, token: retention + 1)) }
                 #expect(
-                    try await f.rollupScalar("SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
+                    try await f.scalar("SELECT string_agg(package_id::text || computed_at::text, ',' ORDER BY package_id) FROM package_trends")
                         == before)
-                #expect(try await f.rollupScalar("SELECT fence FROM job_fences WHERE job = 'trends'") == String(newest + 2))
+                #expect(try await f.scalar("SELECT fence FROM job_fences WHERE job = 'trends'") == String(newest + 2))
                 // The same token again (a retry within one lease) is fine.
                 #expect(try await jobs.trends(fence: JobFence(job: .trends, token: newest + 2)) > 0)
             }
@@ -151,13 +151,13 @@ extension WorkerSuites {
                 #expect(try await f.rollupScalar(userRuns, [gone]) == "5")
 
                 #expect(await worker.runOnce(.retention))
-                #expect(try await f.rollupScalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
+                #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "2")
                 // The user rollups keep the days retention keeps (migration 16).
                 #expect(try await f.rollupScalar(userRuns, [gone]) == "2")
                 #expect(
-                    try await f.rollupScalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
+                    try await f.scalar("SELECT string_agg(key, ',') FROM ingest_requests WHERE key IN ($1, $2)", [oldKey, newKey]) == newKey)
                 #expect(
-                    try await f.rollupScalar(
+                    try await f.scalar(
                         "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
                         == "3/12")
                 // The per-package daily aggregates are kept: public figures do not change.
@@ -166,25 +166,25 @@ extension WorkerSuites {
                         "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM package_daily_stats WHERE package_id = $1", [package.id])
                         == rollupBefore)
                 #expect(
-                    try await f.rollupScalar(
+                    try await f.scalar(
                         "SELECT coalesce(user_feedback, 'NULL') || '/' || user_rating || '/' || was_helpful FROM playground_usage WHERE id = $1",
                         [ids[4]]
                     )
                         == "NULL/2/true")
                 let expectedName = "deleted-" + gone.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
                 #expect(
-                    try await f.rollupScalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone])
+                    try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone])
                         == "\(expectedName)/NULL"
                 )
-                #expect(try await f.rollupScalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
+                #expect(try await f.scalar("SELECT username FROM users WHERE id = $1", [recentlyGone])?.hasPrefix("recently-gone") == true)
                 for id in twins {
                     #expect(
-                        try await f.rollupScalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [id])
+                        try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [id])
                             == "deleted-\(id.canonical.replacingOccurrences(of: "-", with: ""))/NULL")
                 }
                 // Idempotent: a second run changes nothing.
                 #expect(await worker.runOnce(.retention))
-                #expect(try await f.rollupScalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3")
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "3")
             }
         }
 
@@ -198,10 +198,10 @@ extension WorkerSuites {
                   - make_interval(months => $2) + interval '3 days', user_rating = 3 WHERE id = ANY($1::uuid[])
                 """, [PostgresArray(ids), monthsAgo])
             let month = try #require(
-                try await f.rollupScalar("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY_MM') FROM playground_usage WHERE id = $1", [ids[0]]))
+                try await f.scalar("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY_MM') FROM playground_usage WHERE id = $1", [ids[0]]))
             try await f.exec("SELECT usage_partition_create(to_date($1, 'YYYY_MM'))", [month])
             #expect(
-                try await f.rollupScalar("SELECT count(*)::text FROM playground_usage_p\(month) WHERE package_id = $1", [package]) == "\(rows)")
+                try await f.scalar("SELECT count(*)::text FROM playground_usage_p\(month) WHERE package_id = $1", [package]) == "\(rows)")
             return "playground_usage_p\(month)"
         }
 
@@ -222,18 +222,18 @@ extension WorkerSuites {
                 #expect(result.partitionsRetired >= 1)
                 #expect(result.partitionsBusy == 0)
                 #expect(result.partitionsCreated >= 1, "the third month ahead was dropped above and is created again")
-                #expect(try await f.rollupScalar("SELECT to_regclass($1)::text", [partition]) == nil)
-                #expect(try await f.rollupScalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "0")
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
+                #expect(try await f.scalar("SELECT count(*)::text FROM playground_usage WHERE package_id = $1", [package.id]) == "0")
                 #expect(
-                    try await f.rollupScalar(
+                    try await f.scalar(
                         "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
                         == "7/21")
                 #expect(try await f.rollupScalar(rollup, [package.id]) == rollupBefore, "the package rollups are kept")
-                #expect(try await f.rollupScalar("SELECT to_regclass($1)::text", ["playground_usage_p\(partitionMonth(monthsAhead: 3))"]) != nil)
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", ["playground_usage_p\(partitionMonth(monthsAhead: 3))"]) != nil)
                 // A second run finds nothing more to retire and counts nothing twice.
                 let again = try await Jobs(deps: worker.deps).retention()
                 #expect(again.partitionsRetired == 0)
-                #expect(try await f.rollupScalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "7")
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "7")
             }
         }
 
@@ -258,21 +258,21 @@ extension WorkerSuites {
                 }
                 defer { reader.cancel() }
                 let lockHeld = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid() AND granted)::text"
-                for _ in 0..<100 where try await f.rollupScalar(lockHeld, [partition]) != "true" { try await Task.sleep(for: .milliseconds(10)) }
-                #expect(try await f.rollupScalar(lockHeld, [partition]) == "true")
+                for _ in 0..<100 where try await f.scalar(lockHeld, [partition]) != "true" { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(try await f.scalar(lockHeld, [partition]) == "true")
 
                 let busy = try await Jobs(deps: worker.deps).retention()
 
                 #expect(busy.partitionsBusy >= 1)
-                #expect(try await f.rollupScalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
-                #expect(try await f.rollupScalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
+                #expect(try await f.scalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
+                #expect(try await f.scalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
                 try await reader.value
 
                 let next = try await Jobs(deps: worker.deps).retention()
 
                 #expect(next.partitionsBusy == 0)
-                #expect(try await f.rollupScalar("SELECT to_regclass($1)::text", [partition]) == nil)
-                #expect(try await f.rollupScalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "4")
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
+                #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "4")
             }
         }
 

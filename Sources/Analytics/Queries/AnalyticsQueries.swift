@@ -8,8 +8,9 @@ public struct AnalyticsQueries: Sendable {
     /// that waits for the row locks of a hot package's rollups holds a connection and a
     /// thread, and reads must not queue behind it); `postgres` otherwise.
     public let writer: PostgresClient
-    /// Whether reads of the rollups fold the queued inserts first (migration 17): true on the
-    /// primary; false on a hot standby, which cannot write (its caller folds on the primary).
+    /// Whether the site-wide reads of the rollups (popular, summary, trends) fold the queued
+    /// inserts first (migration 17): true on the primary; false on a hot standby, which cannot
+    /// write (`StandbyRoutedReading` folds on the primary instead).
     public let foldsQueue: Bool
 
     public init(postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true) {
@@ -43,13 +44,6 @@ public struct AnalyticsQueries: Sendable {
             try foldPending(on: c)
             return try c.query(sql, parameters, prepare: true)
         }
-    }
-
-    /// Folds every queued insert into the rollups now (waits for a folder that is running).
-    /// Returns the rows folded.
-    @discardableResult
-    public func fold() async throws -> Int {
-        try await writer.query("SELECT usage_fold() AS n").first!.decode("n", as: Int.self)
     }
 
     /// The background fold: folds the queue unless another process is folding it (then -1).

@@ -36,7 +36,7 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        duration.seconds * 1000
     }
 }
 
