@@ -34,7 +34,7 @@ public struct RuntimeConfig: Sendable {
     public var redisThreads = 8
     public var redisTimeoutMs = 50
     /// How often `serve` and `worker` fold the rollup queue in the background
-    /// (`ROLLUP_FOLD_INTERVAL_MS`; 0: never, reads and recomputes still fold what they need).
+    /// (`ROLLUP_FOLD_INTERVAL_MS`; 0: never; answers stay exact, but the queue then grows).
     public var foldInterval: Duration = .milliseconds(1000)
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000

@@ -25,7 +25,7 @@ struct MigrationFilesTests {
         "0014_usage_partition_autovacuum.sql": "d097cf4b17f1cf9ec37bfb74060a5a7508dfa526793b2dc2fca1d46ee08aea91",
         "0015_last_day_only_forward.sql": "a672ae10603ca9232e2d1aa0382003d2d83c0d5a8ebb2d8b87b1472c75095765",
         "0016_user_rollups.sql": "fb78be60d8a74dd497e15ab3e1e0460c650b44fd3243d565c5325946de3135a9",
-        "0017_fold_queue.sql": "3ee7ebf5982ee02cd82ec891219f35562c2b9f53e89fb4c53735bc49eb00354f",
+        "0017_fold_queue.sql": "ac6adf3984798e50477b83fa276088a58daded3b396c4ba00eea5ad870a33b20",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

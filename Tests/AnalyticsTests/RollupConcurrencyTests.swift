@@ -206,11 +206,7 @@ struct RollupConcurrencyTests {
                     defer { connection.close() }
                     for step in 0..<60 {
                         do {
-                            if step % 2 == 0 {
-                                _ = try connection.query("SELECT usage_fold_try()")
-                            } else {
-                                _ = try connection.query("SELECT usage_fold_pending($1, NULL)", [packageId])
-                            }
+                            _ = try connection.query(step % 2 == 0 ? "SELECT usage_fold_try()" : "SELECT usage_fold_pending()")
                         } catch let error as PostgresError where error.sqlState == "40P01" {
                             continue
                         }

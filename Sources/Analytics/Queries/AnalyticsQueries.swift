@@ -30,7 +30,7 @@ public struct AnalyticsQueries: Sendable {
     /// scan of the queue.
     func foldPending(on c: PostgresConnection) throws {
         guard foldsQueue else { return }
-        _ = try c.query("SELECT usage_fold_pending(NULL, NULL)", prepare: true)
+        _ = try c.query("SELECT usage_fold_pending()", prepare: true)
     }
 
     /// `foldPending(on:)` on a connection of its own.

@@ -13,8 +13,7 @@
 --   - every API process and worker, in the background, about once a second
 --     (`usage_fold_try()`: skips when another process is folding);
 --   - the site-wide reads of the rollups (popular, summary, the worker's trends), first, when
---     any row waits (`usage_fold_pending(NULL, NULL)`; with a package or user it folds only
---     their rows);
+--     any row waits (`usage_fold_pending()`);
 --   - a statement that recomputes package-days (updates of a column other than the rating,
 --     feedback or credits; deletes), in `usage_rollup_recompute`: after its exclusive package
 --     locks, so the rows of every earlier writer of those packages are folded before it
@@ -102,22 +101,14 @@ BEGIN
 END
 $fn$;
 
--- Folds the queued rows of `package` or of `usr`, or with neither the whole queue (waits for a
--- folder that is running). Returns the rows folded. A partial fold is exact too: every rollup
--- sum commutes, the distinct users are an insert-if-absent and the last days a greatest(), so
--- the order and grouping of folds do not matter as long as each row is folded once (it is
--- deleted from the queue in the same transaction).
-CREATE FUNCTION usage_fold(package uuid DEFAULT NULL, usr uuid DEFAULT NULL) RETURNS bigint LANGUAGE plpgsql AS $fn$
+-- Folds the whole queue (waits for a folder that is running). Returns the rows folded. Each
+-- row is folded once: it leaves the queue in the same transaction.
+CREATE FUNCTION usage_fold() RETURNS bigint LANGUAGE plpgsql AS $fn$
 DECLARE
   added playground_usage[];
 BEGIN
   PERFORM pg_advisory_xact_lock(727276);
-  IF package IS NULL AND usr IS NULL THEN
-    WITH taken AS (DELETE FROM usage_fold_queue RETURNING r) SELECT array_agg(r) INTO added FROM taken;
-  ELSE
-    WITH taken AS (DELETE FROM usage_fold_queue WHERE package_id = package OR user_id = usr RETURNING r)
-    SELECT array_agg(r) INTO added FROM taken;
-  END IF;
+  WITH taken AS (DELETE FROM usage_fold_queue RETURNING r) SELECT array_agg(r) INTO added FROM taken;
   IF added IS NULL THEN RETURN 0; END IF;
   PERFORM usage_rollups_add(added);
   RETURN cardinality(added);
@@ -132,16 +123,12 @@ BEGIN
 END
 $fn$;
 
--- Before a read of the rollups: folds the queued rows of `package` or of `usr` (both NULL: the
--- whole queue) when there are any. Returns the rows folded.
-CREATE FUNCTION usage_fold_pending(package uuid, usr uuid) RETURNS bigint LANGUAGE plpgsql AS $fn$
+-- Before a site-wide read of the rollups: folds the queue when any row waits. Returns the rows
+-- folded.
+CREATE FUNCTION usage_fold_pending() RETURNS bigint LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF package IS NULL AND usr IS NULL THEN
-    IF NOT EXISTS (SELECT 1 FROM usage_fold_queue) THEN RETURN 0; END IF;
-  ELSIF NOT EXISTS (SELECT 1 FROM usage_fold_queue WHERE package_id = package OR user_id = usr) THEN
-    RETURN 0;
-  END IF;
-  RETURN usage_fold(package, usr);
+  IF NOT EXISTS (SELECT 1 FROM usage_fold_queue) THEN RETURN 0; END IF;
+  RETURN usage_fold();
 END
 $fn$;
 
