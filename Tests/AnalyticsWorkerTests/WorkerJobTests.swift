@@ -247,18 +247,27 @@ extension WorkerSuites {
                 let package = try await f.package("busy-month")
                 let user = try await f.user("busy-month")
                 let partition = try await expiredMonth(f, monthsAgo: 22, package: package.id, user: user, rows: 4)
-                // A long reader of that month holds it while retention runs.
+                // A long reader of that month holds it until retention has run (not for a fixed
+                // time: on a loaded machine the reader may start late, retention may run long).
+                let released = Mutex(false)
                 let reader = Task {
                     try await deps.postgres.withConnection { c in
                         try c.transaction { c in
                             _ = try c.query("SELECT count(*) FROM \(partition)")
-                            _ = try c.query("SELECT pg_sleep(1.5)")
+                            let giveUp = ContinuousClock.now + .seconds(60)
+                            while !released.withLock({ $0 }), ContinuousClock.now < giveUp { _ = try c.query("SELECT pg_sleep(0.02)") }
                         }
                     }
                 }
-                defer { reader.cancel() }
+                defer {
+                    released.withLock { $0 = true }
+                    reader.cancel()
+                }
                 let lockHeld = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid() AND granted)::text"
-                for _ in 0..<100 where try await f.scalar(lockHeld, [partition]) != "true" { try await Task.sleep(for: .milliseconds(10)) }
+                let waitUntil = ContinuousClock.now + .seconds(30)
+                while try await f.scalar(lockHeld, [partition]) != "true", ContinuousClock.now < waitUntil {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 #expect(try await f.scalar(lockHeld, [partition]) == "true")
 
                 let busy = try await Jobs(deps: worker.deps).retention()
@@ -266,6 +275,7 @@ extension WorkerSuites {
                 #expect(busy.partitionsBusy >= 1)
                 #expect(try await f.scalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
                 #expect(try await f.scalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
+                released.withLock { $0 = true }
                 try await reader.value
 
                 let next = try await Jobs(deps: worker.deps).retention()
