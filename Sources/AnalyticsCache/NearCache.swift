@@ -5,16 +5,21 @@ import Synchronization
 /// by default, never more than `CACHE_PUBLIC_LAG_S`) and never past the entry's own
 /// freshness, so the hottest keys skip the Redis round trip. No other replica needs to be
 /// told of writes: shared answers may lag a write by `CACHE_PUBLIC_LAG_S`, and a user's own
-/// answers are never kept here.
+/// answers are never kept here. While the store is unreachable it also keeps the answers
+/// computed without it (`bypassed`), so a Redis outage costs Postgres one computation per hot
+/// key and process each `ttl`, not one per request.
 public final class NearCache: Sendable {
     /// A kept entry and until when (ms since 1970) it is fresh: what `Cache-Control` is made of.
     public struct Hit: Sendable, Equatable {
         public let entry: CacheEntry
         public let freshUntil: Int64
+        /// Computed while the store was unreachable (answered as `BYPASS`, not `HIT`).
+        public let bypassed: Bool
 
-        public init(entry: CacheEntry, freshUntil: Int64) {
+        public init(entry: CacheEntry, freshUntil: Int64, bypassed: Bool = false) {
             self.entry = entry
             self.freshUntil = freshUntil
+            self.bypassed = bypassed
         }
     }
 
@@ -47,12 +52,12 @@ public final class NearCache: Sendable {
     }
 
     /// Keeps an entry that is fresh until `freshUntil` (ms) for `min(ttl, what is left of that)`.
-    public func put(_ key: String, _ entry: CacheEntry, freshUntil: Int64, now: Int64 = CacheClock.snapshot()) {
+    public func put(_ key: String, _ entry: CacheEntry, freshUntil: Int64, bypassed: Bool = false, now: Int64 = CacheClock.snapshot()) {
         guard isEnabled, freshUntil > now else { return }
         let keep = min(ttl, .milliseconds(freshUntil - now))
         items.withLock { items in
             if items.count >= capacity { items.removeAll(keepingCapacity: true) }
-            items[key] = Item(hit: Hit(entry: entry, freshUntil: freshUntil), expires: .now + keep)
+            items[key] = Item(hit: Hit(entry: entry, freshUntil: freshUntil, bypassed: bypassed), expires: .now + keep)
         }
     }
 

@@ -197,7 +197,7 @@ public final class ResponseCache: Sendable {
         let ttl = policy.ttl(key.endpoint)
         let name = key.description
         if let kept = near.get(name) {
-            return record(key, CachedResponse(entry: kept.entry, status: .hit, ttl: ttl, freshUntil: kept.freshUntil))
+            return record(key, CachedResponse(entry: kept.entry, status: kept.bypassed ? .bypass : .hit, ttl: ttl, freshUntil: kept.freshUntil))
         }
         let found = await guarded("get") { try await store.lookup(key) }
         if let found, let entry = found.entry {
@@ -231,6 +231,10 @@ public final class ResponseCache: Sendable {
                 if case .fresh = verdict {} else { entry = try await flights.run(key, flight).value }
             }
             let freshUntil = entry.snapshot + Int64(ttl) * 1000
+            if found == nil, key.endpoint != .user {
+                // The store is unreachable: without a near copy every request would compute.
+                near.put(name, entry, freshUntil: freshUntil, bypassed: true)
+            }
             return record(key, CachedResponse(entry: entry, status: found != nil ? .miss : .bypass, ttl: ttl, freshUntil: freshUntil))
         } catch  where Self.isDatabaseOutage(error) {
             if let entry = found?.entry {

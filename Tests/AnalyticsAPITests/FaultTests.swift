@@ -48,6 +48,39 @@ struct FaultTests {
         }
     }
 
+    /// With Redis stopped, the near cache keeps what was computed without it: hot package reads
+    /// cost Postgres one computation per near lifetime (before: one per request, each with the
+    /// site-wide ranking behind the package's rank), and answer `BYPASS`.
+    @Test func redisDownComputesAHotPackageOncePerNearLifetime() async throws {
+        let replica = try await makeReplica { config in
+            config.breakerOpenMs = 60_000
+            config.cache.nearTTL = .seconds(30)
+            config.cache.publicLag = 30  // the near lifetime: min(near TTL, lag)
+        }
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let package = try await f.package("redis-down-near")
+            let user = try await f.user("redis-down-near")
+            try await f.usage(Array(repeating: Fixture.Usage(user: user, package: package.id), count: 3))
+            try await withFreshApp(replica) { client, _ in
+                try TestEnvironment.svc("redis", "stop")
+                defer { try? TestEnvironment.svc("redis", "start") }
+                let first = try await client.get("/api/v1/analytics/package/\(package.id)")
+                #expect(first.status == .ok)
+                #expect(first.cacheStatus == "BYPASS")
+                #expect(first.object["totalRuns"] as? Int == 3)
+                let computed = replica.cache.computationCount
+                for _ in 0..<10 {
+                    let response = try await client.get("/api/v1/analytics/package/\(package.id)")
+                    #expect(response.status == .ok)
+                    #expect(response.cacheStatus == "BYPASS")
+                    #expect(response.body == first.body)
+                }
+                #expect(replica.cache.computationCount == computed, "no recomputation while the near copy lasts")
+            }
+        }
+    }
+
     @Test func hungRedisAddsOnlyTheShortTimeout() async throws {
         let replica = try await makeReplica { config in
             config.redisTimeoutMs = 50
