@@ -123,6 +123,94 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         return try consume(result)
     }
 
+    /// Runs prepared `statements` in one `REPEATABLE READ READ ONLY` transaction (the snapshot
+    /// of `readOnlySnapshot`) and one round trip: libpq's pipeline mode sends BEGIN, each
+    /// statement (and its PREPARE the first time on this connection) and COMMIT before reading a
+    /// result. Returns each statement's rows in order; throws the first error (the transaction
+    /// is then rolled back).
+    public func readOnlySnapshot(_ statements: [PostgresStatement]) throws -> [PostgresRows] {
+        try pipeline(statements, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    }
+
+    /// Runs prepared `statements` between `begin` and COMMIT in one round trip (pipeline mode).
+    public func pipeline(_ statements: [PostgresStatement], begin: String) throws -> [PostgresRows] {
+        guard let conn else { throw PostgresError.connection("connection closed") }
+        PostgresStatistics.statements.add(statements.count + 2, ordering: .relaxed)
+        guard PQenterPipelineMode(conn) == 1 else { throw PostgresError.connection(lastError) }
+        // What each result of the pipeline is, in the order they come back.
+        enum Expected {
+            case control
+            case prepare(sql: String, name: String)
+            case rows
+        }
+        var expected: [Expected] = []
+        var sendFailed = false
+        func sent(_ ok: Int32, _ what: Expected) {
+            if ok == 1 { expected.append(what) } else { sendFailed = true }
+        }
+        sent(PQsendQueryParams(conn, begin, 0, nil, nil, nil, nil, 0), .control)
+        var naming = Set(prepared.values)
+        for statement in statements where !sendFailed {
+            var name = prepared[statement.sql]
+            if name == nil {
+                var number = prepared.count
+                while naming.contains("s\(number)") { number += 1 }
+                name = "s\(number)"
+                naming.insert(name!)
+                sent(PQsendPrepare(conn, name, statement.sql, Int32(statement.parameters.count), nil), .prepare(sql: statement.sql, name: name!))
+            }
+            let texts = statement.parameters
+            let ok = withOptionalCStrings(texts) { values in PQsendQueryPrepared(conn, name, Int32(texts.count), values, nil, nil, 0) }
+            sent(ok, .rows)
+        }
+        if !sendFailed { sent(PQsendQueryParams(conn, "COMMIT", 0, nil, nil, nil, nil, 0), .control) }
+        if sendFailed || PQpipelineSync(conn) != 1 {
+            broken = true
+            throw PostgresError.connection(lastError)
+        }
+        var rows: [PostgresRows] = []
+        var firstError: (any Error)?
+        for item in expected {
+            guard let result = PQgetResult(conn) else {
+                broken = true
+                throw PostgresError.connection(lastError)
+            }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+            } else {
+                do {
+                    let consumed = try consume(result)
+                    switch item {
+                    case .rows: rows.append(consumed)
+                    case .prepare(let sql, let name): prepared[sql] = name
+                    case .control: break
+                    }
+                } catch {
+                    if firstError == nil { firstError = error }
+                }
+            }
+            // Each command's results end with a NULL.
+            if PQgetResult(conn) != nil {
+                broken = true
+                throw PostgresError.connection("unexpected result in pipeline")
+            }
+        }
+        guard let sync = PQgetResult(conn), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
+            broken = true
+            throw PostgresError.connection(lastError)
+        }
+        PQclear(sync)
+        guard PQexitPipelineMode(conn) == 1 else {
+            broken = true
+            throw PostgresError.connection(lastError)
+        }
+        if let firstError {
+            if isUsable, PQtransactionStatus(conn) != PQTRANS_IDLE { try? execute("ROLLBACK") }
+            throw firstError
+        }
+        return rows
+    }
+
     /// Runs statements that take no parameters (several may be separated by semicolons).
     public func execute(_ sql: String) throws {
         guard let conn else { throw PostgresError.connection("connection closed") }
@@ -237,6 +325,18 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
             if error.isConnectionFailure { broken = true }
             throw error
         }
+    }
+}
+
+/// A statement and its parameters (`$1`, `$2`, …), for `pipeline`.
+public struct PostgresStatement: Sendable {
+    public let sql: String
+    /// The parameters in Postgres' text form (nil is NULL).
+    public let parameters: [String?]
+
+    public init(_ sql: String, _ parameters: [any PostgresEncodable] = []) {
+        self.sql = sql
+        self.parameters = parameters.map(\.postgresText)
     }
 }
 

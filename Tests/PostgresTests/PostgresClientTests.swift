@@ -101,6 +101,49 @@ struct PostgresClientTests {
         #expect(try prepared.first?.decode("n", as: Int.self) == 1)
     }
 
+    /// The package answer's seven statements go out in one round trip (libpq pipeline mode):
+    /// each statement's rows in order, one read-only snapshot, prepared once per connection.
+    @Test func pipelinedSnapshotReturnsEachStatementsRowsFromOneTransaction() async throws {
+        let client = TestEnvironment.locker()
+        defer { client.shutdown() }
+        let table = "pipe_\(UUID().uuidString.prefix(8).lowercased())"
+        try await client.withConnection { try $0.execute("CREATE TABLE \(table) (v int PRIMARY KEY); INSERT INTO \(table) VALUES (1), (2), (3)") }
+        let statements = [
+            PostgresStatement("SELECT count(*) AS n FROM \(table) WHERE v >= $1", [2]),
+            PostgresStatement(
+                "SELECT current_setting('transaction_isolation') AS iso, current_setting('transaction_read_only') AS ro, now()::text AS t"),
+            PostgresStatement("SELECT v, now()::text AS t FROM \(table) ORDER BY v"),
+        ]
+        for _ in 0..<2 {  // the second round runs the statements prepared by the first
+            let results = try await client.withConnection { try $0.readOnlySnapshot(statements) }
+            #expect(results.count == 3)
+            #expect(try results[0].first?.decode("n", as: Int.self) == 2)
+            #expect(try results[1].first?.decode("iso", as: String.self) == "repeatable read")
+            #expect(try results[1].first?.decode("ro", as: String.self) == "on")
+            #expect(try results[2].map { try $0.decode("v", as: Int.self) } == [1, 2, 3])
+            // now() is the transaction's start: equal in every statement of one transaction.
+            #expect(try results[2].first?.decode("t", as: String.self) == results[1].first?.decode("t", as: String.self))
+        }
+        let prepared = try await client.query("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1", ["%\(table)%"])
+        #expect(try prepared.first?.decode("n", as: Int.self) == 2)
+
+        // An error anywhere: the first error is thrown, the transaction is rolled back and the
+        // connection is usable at once (outside any transaction).
+        let afterError = try await client.withConnection { c -> String in
+            #expect(throws: PostgresError.self) {
+                try c.readOnlySnapshot([statements[0], PostgresStatement("SELECT 1 / $1::int AS x", [0]), statements[2]])
+            }
+            #expect(throws: PostgresError.self) {
+                try c.readOnlySnapshot([PostgresStatement("INSERT INTO \(table) VALUES ($1)", [4])])  // read-only
+            }
+            return try c.query("SELECT current_setting('transaction_read_only') AS ro, count(*)::text AS n FROM \(table)").first!.decode("n")
+        }
+        #expect(afterError == "3")
+        let results = try await client.withConnection { try $0.readOnlySnapshot(statements) }
+        #expect(try results[0].first?.decode("n", as: Int.self) == 2)
+        try await client.withConnection { try $0.execute("DROP TABLE \(table)") }
+    }
+
     @Test func copyInLoadsRowsAndArraysBindBatches() async throws {
         let client = try await TestEnvironment.postgres()
         let table = "copy_\(UUID().uuidString.prefix(8).lowercased())"

@@ -18,27 +18,21 @@ extension AnalyticsQueries {
     public func packageStats(_ package: PackageRef, window: AnalyticsWindow) async throws -> PackageStats {
         let start = window.startDate
         let id = package.id
-        let (totals, users, models, versions, daily, trend, extras) = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
-            try connection.readOnlySnapshot { c in
-                (
-                    try c.query(
-                        AnalyticsSQL.Package.totals, [id, start], prepare: true),
-                    try c.query(
-                        AnalyticsSQL.Package.uniqueUsers,
-                        [id, start],
-                        prepare: true),
-                    try c.query(
-                        AnalyticsSQL.Package.models, [id, start], prepare: true),
-                    try c.query(
-                        AnalyticsSQL.Package.versions, [id, start], prepare: true),
-                    try c.query(
-                        AnalyticsSQL.Package.daily,
-                        [id, start], prepare: true),
-                    try c.query(AnalyticsSQL.Package.trend, [id], prepare: true),
-                    try c.query(AnalyticsSQL.Package.extras, [id, start], prepare: true)
-                )
-            }
+        // One round trip: the seven statements and their snapshot's BEGIN/COMMIT are pipelined.
+        let results = try await postgres.withConnection(retryOnBrokenConnection: true) { connection in
+            try connection.readOnlySnapshot([
+                PostgresStatement(AnalyticsSQL.Package.totals, [id, start]),
+                PostgresStatement(AnalyticsSQL.Package.uniqueUsers, [id, start]),
+                PostgresStatement(AnalyticsSQL.Package.models, [id, start]),
+                PostgresStatement(AnalyticsSQL.Package.versions, [id, start]),
+                PostgresStatement(AnalyticsSQL.Package.daily, [id, start]),
+                PostgresStatement(AnalyticsSQL.Package.trend, [id]),
+                PostgresStatement(AnalyticsSQL.Package.extras, [id, start]),
+            ])
         }
+        let (totals, users, models, versions, daily, trend, extras) = (
+            results[0], results[1], results[2], results[3], results[4], results[5], results[6]
+        )
         let t = totals.first!
         let e = extras.first!
         let runs: Int = try t.decode("runs")
