@@ -123,8 +123,9 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         return try consume(result)
     }
 
-    /// Runs prepared `statements` in one `REPEATABLE READ READ ONLY` transaction (the snapshot
-    /// of `readOnlySnapshot`) and one round trip: libpq's pipeline mode sends BEGIN, each
+    /// Runs prepared `statements` in one `REPEATABLE READ READ ONLY` transaction (every statement
+    /// of an answer reads the same snapshot, so its parts agree under concurrent writes) and one
+    /// round trip: libpq's pipeline mode sends BEGIN, each
     /// statement (and its PREPARE the first time on this connection) and COMMIT before reading a
     /// result. Returns each statement's rows in order; throws the first error (the transaction
     /// is then rolled back).
@@ -219,12 +220,6 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         // PQexec returns only the last result; errors stop the batch.
         _ = try consume(result)
         result = nil
-    }
-
-    /// Runs `body` in one `REPEATABLE READ READ ONLY` transaction: every statement of an answer
-    /// reads the same snapshot, so its parts agree with each other under concurrent writes.
-    public func readOnlySnapshot<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
     }
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
