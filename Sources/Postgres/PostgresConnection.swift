@@ -137,7 +137,10 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     public func pipeline(_ statements: [PostgresStatement], begin: String) throws -> [PostgresRows] {
         guard let conn else { throw PostgresError.connection("connection closed") }
         PostgresStatistics.statements.add(statements.count + 2, ordering: .relaxed)
-        guard PQenterPipelineMode(conn) == 1 else { throw PostgresError.connection(lastError) }
+        guard PQenterPipelineMode(conn) == 1 else {
+            broken = true
+            throw PostgresError.connection(lastError)
+        }
         // What each result of the pipeline is, in the order they come back.
         enum Expected {
             case control

@@ -144,6 +144,25 @@ struct PostgresClientTests {
         try await client.withConnection { try $0.execute("DROP TABLE \(table)") }
     }
 
+    /// A backend that dies in the middle of a pipeline: the call fails as a connection failure,
+    /// the connection is dropped, and the next call gets a new one.
+    @Test func aPipelineWhoseBackendDiesFailsAndTheConnectionIsReplaced() async throws {
+        let client = TestEnvironment.locker()
+        defer { client.shutdown() }
+        let first = try #require(try await client.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
+        await #expect(throws: PostgresError.self) {
+            try await client.withConnection(retryOnBrokenConnection: false) { c in
+                try c.readOnlySnapshot([
+                    PostgresStatement("SELECT 1 AS x"), PostgresStatement("SELECT pg_terminate_backend(pg_backend_pid())"),
+                    PostgresStatement("SELECT 2 AS x"),
+                ])
+            }
+        }
+        let second = try #require(try await client.query("SELECT pg_backend_pid() AS pid").first).decode("pid", as: Int.self)
+        #expect(second != first)
+        #expect(client.pool.stats.open == 1)
+    }
+
     @Test func copyInLoadsRowsAndArraysBindBatches() async throws {
         let client = try await TestEnvironment.postgres()
         let table = "copy_\(UUID().uuidString.prefix(8).lowercased())"
