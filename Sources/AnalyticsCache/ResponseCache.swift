@@ -169,6 +169,13 @@ public final class ResponseCache: Sendable {
     private let singleFlightWaits: Counter
     private let storeErrors: Counter
     private let computed = Atomic<Int>(0)
+    /// Write marks the store did not take (unreachable, or the breaker open), by entity: kept
+    /// here and recorded before the next lookup once the store answers, so an entry stored
+    /// before an outage is not served as fresh after it as if the outage's writes never happened.
+    private let lostMarks = Mutex<[String: Int64]>([:])
+    private let hasLostMarks = Atomic<Bool>(false)
+    /// At most this many entities are remembered (beyond it, marks are dropped and logged).
+    static let lostMarkCapacity = 100_000
 
     /// How many times this process computed an entry from Postgres (for single-flight checks).
     public var computationCount: Int { computed.load(ordering: .relaxed) }
@@ -199,6 +206,7 @@ public final class ResponseCache: Sendable {
         if let kept = near.get(name) {
             return record(key, CachedResponse(entry: kept.entry, status: kept.bypassed ? .bypass : .hit, ttl: ttl, freshUntil: kept.freshUntil))
         }
+        await replayLostMarks()
         let found = await guarded("get") { try await store.lookup(key) }
         if let found, let entry = found.entry {
             let now = CacheClock.snapshot()
@@ -303,7 +311,52 @@ public final class ResponseCache: Sendable {
     private func markWritten(_ entities: [String]) async {
         guard !entities.isEmpty else { return }
         let at = CacheClock.mark()
-        _ = await guarded("mark") { try await store.markWritten(entities, at: at, expiry: policy.markExpiry) }
+        await replayLostMarks()
+        if await guarded("mark", { try await store.markWritten(entities, at: at, expiry: policy.markExpiry) }) == nil {
+            rememberLostMarks(entities.map { ($0, at) })
+        }
+    }
+
+    /// The number of entities whose write marks wait for the store (for tests and logs).
+    public var lostMarkCount: Int { lostMarks.withLock { $0.count } }
+
+    private func rememberLostMarks(_ marks: some Sequence<(String, Int64)>) {
+        let dropped = lostMarks.withLock { lost -> Int in
+            var dropped = 0
+            for (entity, at) in marks {
+                if lost[entity] == nil, lost.count >= Self.lostMarkCapacity {
+                    dropped += 1
+                } else {
+                    lost[entity] = max(lost[entity] ?? 0, at)
+                }
+            }
+            return dropped
+        }
+        hasLostMarks.store(true, ordering: .relaxed)
+        if dropped > 0 { logger.error("write marks dropped while the cache store was unreachable", metadata: ["dropped": "\(dropped)"]) }
+    }
+
+    /// Records the marks lost while the store was unreachable, each entity at the newest lost
+    /// time (a later mark than its write only costs a recomputation); nothing when none wait.
+    private func replayLostMarks() async {
+        guard hasLostMarks.load(ordering: .relaxed) else { return }
+        let pending = lostMarks.withLock { lost -> [String: Int64] in
+            defer { lost = [:] }
+            return lost
+        }
+        hasLostMarks.store(false, ordering: .relaxed)
+        guard let at = pending.values.max() else { return }
+        let entities = Array(pending.keys)
+        var recorded = 0
+        for start in stride(from: 0, to: entities.count, by: 1000) {
+            let chunk = Array(entities[start..<min(start + 1000, entities.count)])
+            guard await guarded("mark-replay", { try await store.markWritten(chunk, at: at, expiry: policy.markExpiry) }) != nil else {
+                rememberLostMarks(entities[start...].map { ($0, pending[$0]!) })
+                return
+            }
+            recorded += chunk.count
+        }
+        logger.info("recorded write marks lost while the cache store was unreachable", metadata: ["entities": "\(recorded)"])
     }
 
     private func refreshInBackground(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) {

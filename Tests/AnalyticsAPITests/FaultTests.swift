@@ -81,6 +81,48 @@ struct FaultTests {
         }
     }
 
+    /// Before: an event ingested while Redis was down left no write mark, so once Redis was back
+    /// with its data (a restart that keeps it, as with persistence) the user's `user/me` cached
+    /// before the outage was a `HIT` without the event, for its TTL.
+    @Test func aWriteWhileRedisIsDownShowsInTheUsersAnswerOnceItIsBack() async throws {
+        let replica = try await makeReplica { config in
+            config.breakerOpenMs = 200
+        }
+        try await withCleanup({ await replica.shutdown() }) {
+            let f = Fixture(postgres: replica.postgres)
+            let user = try await f.user("redis-down-writer")
+            let package = try await f.package("redis-down-writer")
+            let auth = Tokens.bearer(try await Tokens.sign(user: user))
+            try await withFreshApp(replica) { client, _ in
+                let before = try await client.get("/api/v1/analytics/user/me?days=7", headers: auth)
+                #expect(try before.json(UserStats.self).totalRuns == 0)
+                #expect(try await client.get("/api/v1/analytics/user/me?days=7", headers: auth).cacheStatus == "HIT")
+                try TestEnvironment.svc("redis", "stop-keep")
+                defer { try? TestEnvironment.svc("redis", "start") }
+                let event = #"{"userId":"\#(user)","packageId":"\#(package.id)","model":"gpt-4o","tokensUsed":5,"durationMs":50}"#
+                #expect(
+                    try await client.post("/api/v1/analytics/usage", json: event, headers: Tokens.bearer(TestEnvironment.ingestToken)).status
+                        == .created)
+                #expect(replica.cache.lostMarkCount >= 1)
+                try TestEnvironment.svc("redis", "start")
+                // Once the breaker lets calls through again, the first read records the lost mark.
+                var answer: (status: String?, runs: Int)?
+                for _ in 0..<50 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let me = try await client.get("/api/v1/analytics/user/me?days=7", headers: auth)
+                    if me.cacheStatus != "BYPASS" {
+                        answer = (me.cacheStatus, try me.json(UserStats.self).totalRuns)
+                        break
+                    }
+                }
+                let after = try #require(answer, "Redis answered again within 5 s")
+                #expect(after.runs == 1)
+                #expect(after.status == "MISS")
+                #expect(replica.cache.lostMarkCount == 0)
+            }
+        }
+    }
+
     @Test func hungRedisAddsOnlyTheShortTimeout() async throws {
         let replica = try await makeReplica { config in
             config.redisTimeoutMs = 50

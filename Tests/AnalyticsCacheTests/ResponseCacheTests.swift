@@ -7,13 +7,16 @@ import Testing
 
 /// The cache policy against the in-memory store: no servers.
 @Suite struct ResponseCacheTests {
-    static func cache(_ store: InMemoryCacheStore, configure: (inout CachePolicy) -> Void = { _ in }) -> ResponseCache {
+    static func cache(
+        _ store: InMemoryCacheStore, breakerOpen: Duration = .seconds(60), configure: (inout CachePolicy) -> Void = { _ in }
+    ) -> ResponseCache {
         var policy = CachePolicy(lockWait: .milliseconds(200))
         policy.nearTTL = .zero
         configure(&policy)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return ResponseCache(store: store, breaker: CircuitBreaker(failureThreshold: 3, openDuration: .seconds(60)), policy: policy, logger: logger)
+        return ResponseCache(
+            store: store, breaker: CircuitBreaker(failureThreshold: 3, openDuration: breakerOpen), policy: policy, logger: logger)
     }
 
     static let package = UUID()
@@ -265,6 +268,32 @@ import Testing
         cache.near.removeAll()
         #expect(try await cache.read(Self.packageKey(), compute: compute).status == .bypass)
         #expect(computed.value == 2)
+    }
+
+    /// Before: a write while the store was unreachable left no mark, so once the store was back
+    /// the entries stored before the outage were served as fresh (`HIT`) for their whole TTL, a
+    /// user's own answer included.
+    @Test func writesWhileTheStoreIsDownAreMarkedOnceItIsBack() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store, breakerOpen: .milliseconds(100)) { $0.publicLag = 0 }
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("old"))
+        _ = try await cache.read(Self.userKey(), compute: Self.body("old"))
+        store.failing = true
+        await cache.recordWrite(Self.written(packages: [Self.package], users: [Self.user]))
+        #expect(cache.lostMarkCount == 2)
+        // Still down: the marks wait (a read answers from Postgres meanwhile).
+        #expect(try await cache.read(Self.userKey(), compute: Self.body("during")).status == .bypass)
+        #expect(cache.lostMarkCount == 2)
+        store.failing = false
+        try await Task.sleep(for: .milliseconds(150))  // the breaker opened; it probes again after 100 ms
+        let mine = try await cache.read(Self.userKey(), compute: Self.body("new"))
+        #expect(mine.status == .miss)
+        #expect(mine.entry.body == Array("new".utf8))
+        #expect(cache.lostMarkCount == 0)
+        let shared = try await cache.read(Self.packageKey(), compute: Self.body("new"))
+        // Not the old bytes as fresh: recomputed now, or served STALE while one refresh runs.
+        #expect(shared.status == .miss || shared.status == .stale, "\(shared.status)")
+        try await Self.eventually { store.entry(Self.packageKey())?.body == Array("new".utf8) }
     }
 
     @Test func databaseDownServesTheStaleCopy() async throws {
