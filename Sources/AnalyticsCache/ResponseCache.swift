@@ -291,6 +291,7 @@ public final class ResponseCache: Sendable {
         _ key: CacheKey, stepAside: Bool = false, unlessFreshFor horizon: Duration? = nil,
         compute: @escaping @Sendable () async throws -> [UInt8]
     ) async throws -> CacheEntry? {
+        await replayLostMarks()
         if let horizon, let found = await guarded("get", { try await store.lookup(key) }),
             !policy.freshness(key.endpoint).needsRefreshAhead(
                 snapshot: found.entry?.snapshot, written: found.written, now: CacheClock.snapshot(), horizonMillis: horizon.milliseconds)
