@@ -32,6 +32,18 @@ public final class CircuitBreaker: Sendable {
 
     public var state: State { storage.withLock { $0.state } }
 
+    /// Whether a call now would be refused without reaching Redis (open and not yet due for a
+    /// probe, or a probe already in flight). Asking changes nothing.
+    public var refusesCalls: Bool {
+        storage.withLock { s in
+            switch s.state {
+            case .closed: return false
+            case .open: return s.openedAt.map { ContinuousClock.now - $0 < openDuration } ?? true
+            case .halfOpen: return s.probeInFlight
+            }
+        }
+    }
+
     /// Whether a call may go to Redis now. In half-open state only one probe is allowed.
     public func allowRequest() -> Bool {
         let (allowed, changed) = storage.withLock { s -> (Bool, State?) in

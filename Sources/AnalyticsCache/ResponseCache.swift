@@ -340,7 +340,8 @@ public final class ResponseCache: Sendable {
     /// Records the marks lost while the store was unreachable, each entity at the newest lost
     /// time (a later mark than its write only costs a recomputation); nothing when none wait.
     private func replayLostMarks() async {
-        guard hasLostMarks.load(ordering: .relaxed) else { return }
+        // While the breaker refuses calls, leave the marks where they are (no copy per request).
+        guard hasLostMarks.load(ordering: .relaxed), !breaker.refusesCalls else { return }
         let pending = lostMarks.withLock { lost -> [String: Int64] in
             defer { lost = [:] }
             return lost

@@ -18,9 +18,23 @@ import Testing
         _ = await breaker.call { () throws -> Int in throw RedisDown() }
         _ = await breaker.call { () throws -> Int in throw RedisDown() }
         #expect(breaker.state == .open)
+        #expect(breaker.refusesCalls)
         // Open: calls are skipped.
         let skipped: Result<Int, any Error>? = await breaker.call { 1 }
         #expect(skipped == nil)
+    }
+
+    @Test func refusesCallsOnlyWhileOpenAndNotDueForAProbe() async throws {
+        let breaker = CircuitBreaker(failureThreshold: 1, openDuration: .milliseconds(50))
+        #expect(!breaker.refusesCalls)
+        _ = await breaker.call { () throws -> Int in throw RedisDown() }
+        #expect(breaker.refusesCalls)
+        try await Task.sleep(for: .milliseconds(70))
+        #expect(!breaker.refusesCalls, "due for a probe")
+        #expect(breaker.state == .open, "asking does not take the probe")
+        let probe: Result<Int, any Error>? = await breaker.call { 1 }
+        #expect((try? probe?.get()) == 1)
+        #expect(!breaker.refusesCalls)
     }
 
     @Test func aHalfOpenProbeIsReportedWhateverItsOutcome() async throws {
