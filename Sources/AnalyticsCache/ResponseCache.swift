@@ -168,6 +168,7 @@ public final class ResponseCache: Sendable {
     private let computations: Counter
     private let singleFlightWaits: Counter
     private let storeErrors: Counter
+    private let marksReplayed: Counter
     private let computed = Atomic<Int>(0)
     /// Write marks the store did not take (unreachable, or the breaker open), by entity: kept
     /// here and recorded before the next lookup once the store answers, so an entry stored
@@ -197,6 +198,7 @@ public final class ResponseCache: Sendable {
         self.computations = Counter(label: "prpm_cache_computations_total")
         self.singleFlightWaits = Counter(label: "prpm_cache_single_flight_waits_total")
         self.storeErrors = Counter(label: "prpm_redis_errors_total")
+        self.marksReplayed = Counter(label: "prpm_cache_write_marks_replayed_total")
     }
 
     /// The answer for `key`: from the store when fresh, else computed once by `compute`.
@@ -358,7 +360,8 @@ public final class ResponseCache: Sendable {
             }
             recorded += chunk.count
         }
-        logger.info("recorded write marks lost while the cache store was unreachable", metadata: ["entities": "\(recorded)"])
+        marksReplayed.increment(by: recorded)
+        logger.debug("recorded write marks lost while the cache store was unreachable", metadata: ["entities": "\(recorded)"])
     }
 
     private func refreshInBackground(_ key: CacheKey, compute: @escaping @Sendable () async throws -> [UInt8]) {

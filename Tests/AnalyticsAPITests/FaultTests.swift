@@ -119,6 +119,9 @@ struct FaultTests {
                 #expect(after.runs == 1)
                 #expect(after.status == "MISS")
                 #expect(replica.cache.lostMarkCount == 0)
+                let metrics = try await client.get("/metrics").text.split(separator: "\n")
+                let replayed = metrics.first { $0.hasPrefix("prpm_cache_write_marks_replayed_total ") }?.split(separator: " ").last
+                #expect((replayed.flatMap { Double($0) } ?? 0) >= 1, "\(String(describing: replayed))")
             }
         }
     }
