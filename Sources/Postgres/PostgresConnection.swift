@@ -25,6 +25,8 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
     private var conn: OpaquePointer?
     /// SQL text → prepared statement name, per connection.
     private var prepared: [String: String] = [:]
+    /// Names handed out for prepared statements (never reused, even when a PREPARE failed).
+    private var statementNames = 0
     private var broken = false
     /// libpq's handle for cancel requests (thread-safe to use while a call runs).
     private var canceller: OpaquePointer?
@@ -109,7 +111,7 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
         PostgresStatistics.statements.add(1, ordering: .relaxed)
         let texts = parameters.map(\.postgresText)
         if prepare, prepared[sql] == nil {
-            let name = "s\(prepared.count)"
+            let name = newStatementName()
             let result = PQprepare(conn, name, sql, Int32(parameters.count), nil)
             _ = try consume(result)
             prepared[sql] = name
@@ -125,16 +127,20 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
 
     /// Runs prepared `statements` in one `REPEATABLE READ READ ONLY` transaction (every statement
     /// of an answer reads the same snapshot, so its parts agree under concurrent writes) and one
-    /// round trip: libpq's pipeline mode sends BEGIN, each
-    /// statement (and its PREPARE the first time on this connection) and COMMIT before reading a
-    /// result. Returns each statement's rows in order; throws the first error (the transaction
-    /// is then rolled back).
+    /// round trip: libpq's pipeline mode sends BEGIN, each statement (and its PREPARE the first
+    /// time on this connection) and COMMIT before reading a result. Returns each statement's rows
+    /// in order; throws the first error (the transaction is then rolled back).
     public func readOnlySnapshot(_ statements: [PostgresStatement]) throws -> [PostgresRows] {
         try pipeline(statements, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }
 
+    private func newStatementName() -> String {
+        defer { statementNames += 1 }
+        return "s\(statementNames)"
+    }
+
     /// Runs prepared `statements` between `begin` and COMMIT in one round trip (pipeline mode).
-    public func pipeline(_ statements: [PostgresStatement], begin: String) throws -> [PostgresRows] {
+    private func pipeline(_ statements: [PostgresStatement], begin: String) throws -> [PostgresRows] {
         guard let conn else { throw PostgresError.connection("connection closed") }
         PostgresStatistics.statements.add(statements.count + 2, ordering: .relaxed)
         guard PQenterPipelineMode(conn) == 1 else {
@@ -153,15 +159,12 @@ public final class PostgresConnection: BlockingConnection, @unchecked Sendable {
             if ok == 1 { expected.append(what) } else { sendFailed = true }
         }
         sent(PQsendQueryParams(conn, begin, 0, nil, nil, nil, nil, 0), .control)
-        var naming = Set(prepared.values)
         for statement in statements where !sendFailed {
             var name = prepared[statement.sql]
             if name == nil {
-                var number = prepared.count
-                while naming.contains("s\(number)") { number += 1 }
-                name = "s\(number)"
-                naming.insert(name!)
-                sent(PQsendPrepare(conn, name, statement.sql, Int32(statement.parameters.count), nil), .prepare(sql: statement.sql, name: name!))
+                let fresh = newStatementName()
+                sent(PQsendPrepare(conn, fresh, statement.sql, Int32(statement.parameters.count), nil), .prepare(sql: statement.sql, name: fresh))
+                name = fresh
             }
             let texts = statement.parameters
             let ok = withOptionalCStrings(texts) { values in PQsendQueryPrepared(conn, name, Int32(texts.count), values, nil, nil, 0) }
