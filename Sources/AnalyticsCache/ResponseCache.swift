@@ -320,7 +320,7 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    /// The number of entities whose write marks wait for the store (for tests and logs).
+    /// The number of entities whose write marks wait for the store (for tests).
     public var lostMarkCount: Int { lostMarks.withLock { $0.count } }
 
     private func rememberLostMarks(_ marks: some Sequence<(String, Int64)>) {
