@@ -224,6 +224,8 @@ public struct ServerReport: Codable, Sendable {
     /// Mean of `prpm_worker_job_duration_seconds` per job over the run (Δsum/Δcount); cumulative when no job ran.
     public var jobMeanDurationS: [String: Double]
     public var jobRuns: [String: Int]
+    /// Resident memory of the server and the worker over the run (nil without process metrics).
+    @Nullable public var memory: MemoryReport?
     @Nullable public var note: String?
 
     enum CodingKeys: String, CodingKey {
@@ -231,7 +233,7 @@ public struct ServerReport: Codable, Sendable {
             requestsByStatus = "requests_by_status", requestsByRoute = "requests_by_route", cacheByEndpoint = "cache_by_endpoint",
             serverHitRatio = "server_hit_ratio", refreshLagS = "refresh_lag_s", refreshLagMaxS = "refresh_lag_max_s",
             streamPending = "stream_pending", streamPendingMax = "stream_pending_max", jobMeanDurationS = "job_mean_duration_s",
-            jobRuns = "job_runs", note
+            jobRuns = "job_runs", memory, note
     }
 
     public static func unavailable(note: String, sent: Int) -> ServerReport {
@@ -425,6 +427,16 @@ extension RunReport {
                     .joined(separator: " ")
             }
             line(text)
+            if let memory = server.memory {
+                var summary = "memory (MB, from /metrics; growth counted from \(f(memory.fromS, 0)) s)"
+                if let s = memory.server {
+                    summary += ": server \(f(s.startMb, 1)) → \(f(s.endMb, 1)) (growth \(f(s.growthMb, 1)), max \(f(s.maxMb, 1)))"
+                }
+                if let w = memory.worker { summary += ", worker \(f(w.startMb, 1)) → \(f(w.endMb, 1)) (growth \(f(w.growthMb, 1)))" }
+                line(summary)
+                line("      s    server    worker")
+                for row in memory.textLines { line(row) }
+            }
         } else {
             line("server /metrics: unavailable" + (server.note.map { " (\($0))" } ?? ""))
         }

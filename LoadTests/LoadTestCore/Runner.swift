@@ -216,6 +216,8 @@ public final class LoadRunner: Sendable {
         var totalSeconds = 0.0
         var thresholdResults: [ThresholdResult] = []
         var modes = Set<String>()
+        /// When the first recorded phase started: memory growth counts from there.
+        var countMemoryFromNs: UInt64?
 
         /// Runs load for `seconds` and returns the recorder, the start time and the elapsed wall time including the drain.
         func load(_ name: String, _ mode: LoadMode, seconds: Double, _ generator: GeneratorSpec, startNs: UInt64? = nil) async throws
@@ -257,6 +259,7 @@ public final class LoadRunner: Sendable {
                     generator = .mix(plan!, seed: config.seed &+ UInt64(index) &* 1_000_003)
                 }
                 let mode: LoadMode = phase.rate.map { .open(rate: $0) } ?? .closed
+                if phase.isRecorded, countMemoryFromNs == nil { countMemoryFromNs = monotonicNanos() }
                 var report: PhaseReport
                 var recorder: PhaseRecorder
                 switch phase.kind {
@@ -278,7 +281,9 @@ public final class LoadRunner: Sendable {
                     let threshold = try Threshold(parsing: expr)
                     let scope = "phase:\(phase.name)"
                     let result: ThresholdResult
-                    if threshold.metric == .recovery {
+                    if threshold.metric.isMemory {
+                        throw LoadTestError.config("'\(expr)': memory is checked over the run (thresholds), not per phase")
+                    } else if threshold.metric == .recovery {
                         guard let fault = report.fault else { throw LoadTestError.config("'\(expr)': recovery is checked in fault phases only") }
                         result = threshold.evaluate(fault, scope: scope)
                     } else {
@@ -307,20 +312,23 @@ public final class LoadRunner: Sendable {
         let counters = try await engine.counters()
 
         let snapshots = await monitor.snapshots
-        let server: ServerReport
+        var server: ServerReport
         if config.metricsPath == nil {
             server = .unavailable(note: "scraping disabled", sent: counters.sent)
         } else if snapshots.count < 2 {
             server = .unavailable(note: "GET \(config.metricsPath!) failed or was not 200", sent: counters.sent)
         } else {
             server = ServerReport.from(snapshots: snapshots, sent: counters.sent, metricsPath: config.metricsPath!)
+            server.memory = MemoryReport.from(
+                snapshots: snapshots, runStartNs: monitor.runStartNs, countFromNs: countMemoryFromNs ?? monitor.runStartNs)
         }
 
         let totalSummary = (totals ?? PhaseRecorder(startNs: 0)).summary(seconds: totalSeconds)
         if totals == nil { warnings.append("no recorded phase: run totals are empty") }
         var runThresholds: [ThresholdResult] = []
         for expr in profile.thresholds + config.thresholds {
-            runThresholds.append(try Threshold(parsing: expr).evaluate(totalSummary, scope: "run"))
+            let threshold = try Threshold(parsing: expr)
+            runThresholds.append(threshold.metric.isMemory ? threshold.evaluate(server.memory) : threshold.evaluate(totalSummary, scope: "run"))
         }
         if var baseline = baselineReport {
             if baseline.throughputRps > 0 && totalSummary.requests > 0 {

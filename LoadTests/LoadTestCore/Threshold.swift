@@ -3,10 +3,16 @@ import NullableCoding
 /// A pass/fail rule such as `p99<10ms`, `errors<0.1%`, `hit_ratio>0.95`, `throughput>=1000`,
 /// optionally scoped to one scenario: `badge:p99<5ms`. In a fault phase's `check`,
 /// `recovery<1s` bounds the time from the end of the `after` command (the service it restored
-/// is back) to the first 1-s window without errors.
+/// is back) to the first 1-s window without errors. `server:rss_growth<10MB` and
+/// `worker:rss_growth<5MB` (also `rss_max`) bound a process's resident memory over the run's
+/// recorded phases, as `/metrics` reported it (`MemoryReport`).
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     public enum Metric: String, Sendable, CaseIterable {
         case p50, p90, p99, p999, max, errors, hitRatio = "hit_ratio", throughput, recovery
+        case rssGrowth = "rss_growth", rssMax = "rss_max"
+
+        /// Memory of a process (scoped `server:` or `worker:`), in MB.
+        var isMemory: Bool { self == .rssGrowth || self == .rssMax }
 
         var isLatency: Bool {
             switch self {
@@ -34,7 +40,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     public let scenario: String?
     public let metric: Metric
     public let op: Op
-    /// Normalised bound: milliseconds for latencies, a fraction (0...1) for errors and hit_ratio, req/s for throughput.
+    /// Normalised bound: milliseconds for latencies, a fraction (0...1) for errors and hit_ratio, req/s for throughput, MB for memory.
     public let bound: Double
 
     public var description: String { expression }
@@ -46,7 +52,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         var body = Substring(expr)
         if let colon = body.firstIndex(of: ":") {
             let scope = String(body[..<colon])
-            guard !scope.isEmpty, Scenario(name: scope) != nil else {
+            guard !scope.isEmpty, Scenario(name: scope) != nil || Self.processes.contains(scope) else {
                 throw .config("threshold '\(text)': unknown scenario '\(scope)' (known: \(Scenario.allNames))")
             }
             self.scenario = scope
@@ -62,7 +68,11 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         if metricName == "error_rate" || metricName == "error" { metricName = "errors" }
         if metricName == "rps" { metricName = "throughput" }
         guard let metric = Metric(rawValue: metricName) else {
-            throw .config("threshold '\(text)': unknown metric '\(metricName)' (p50 p90 p99 p999 max errors hit_ratio throughput)")
+            throw .config("threshold '\(text)': unknown metric '\(metricName)' (p50 p90 p99 p999 max errors hit_ratio throughput rss_growth rss_max)")
+        }
+        let isProcess = scenario.map(Self.processes.contains) ?? false
+        guard metric.isMemory == isProcess else {
+            throw .config("threshold '\(text)': rss_growth and rss_max go with a process (server: or worker:), and only they do")
         }
         var valueStart = body.index(after: opStart)
         var opText = String(body[opStart])
@@ -94,6 +104,10 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
             default: throw .config("threshold '\(text)': \(metric.rawValue) takes a fraction or a percentage (got '\(unit)')")
             }
             guard bound <= 1 else { throw .config("threshold '\(text)': \(metric.rawValue) must be within 0...1 (or 0%...100%)") }
+        case .rssGrowth, .rssMax:
+            let perMB: [String: Double] = ["b": 1.0 / 1_048_576, "kb": 1.0 / 1024, "mb": 1, "gb": 1024]
+            guard let scale = perMB[unit] else { throw .config("threshold '\(text)': memory takes B, KB, MB or GB (got '\(unit)')") }
+            bound = number * scale
         case .throughput:
             guard unit == "" || unit == "rps" || unit == "/s" else {
                 throw .config("threshold '\(text)': throughput takes requests per second (got '\(unit)')")
@@ -123,8 +137,18 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case .errors: return stats.requests > 0 ? stats.errorRate : nil
         case .hitRatio: return stats.cache.hitRatio
         case .throughput: return stats.throughputRps
-        case .recovery: return nil  // a property of a fault phase, not of its statistics
+        case .recovery, .rssGrowth, .rssMax: return nil  // a property of a fault phase or a process, not of the statistics
         }
+    }
+
+    /// The scopes of memory thresholds.
+    static let processes: Set<String> = ["server", "worker"]
+
+    /// `rss_growth` / `rss_max` of the scoped process (nil, which fails, without its figures).
+    public func evaluate(_ memory: MemoryReport?, scope: String = "run") -> ThresholdResult {
+        let span = scenario == "worker" ? memory?.worker : memory?.server
+        let measured = span.map { metric == .rssMax ? $0.maxMb : $0.growthMb }
+        return ThresholdResult(expr: expression, scope: scope, value: measured, passed: measured.map { op.holds($0, bound) } ?? false)
     }
 
     /// `recovery` in a fault phase: milliseconds from the end of its `after` command to the
@@ -148,7 +172,7 @@ public struct ThresholdResult: Codable, Sendable, Equatable {
     public var expr: String
     /// `run`, `phase:NAME` or `step:NAME@RATE`.
     public var scope: String
-    /// Milliseconds for latencies, a fraction for errors/hit_ratio, req/s for throughput; nil when there was no data.
+    /// Milliseconds for latencies, a fraction for errors/hit_ratio, req/s for throughput, MB for memory; nil when there was no data.
     @Nullable public var value: Double?
     public var passed: Bool
 

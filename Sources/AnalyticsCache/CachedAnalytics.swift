@@ -11,11 +11,14 @@ public struct CachedAnalytics: Sendable {
     public let cache: ResponseCache
     public let hotReads: HotReadRecorder?
     /// Name or UUID → package (names are unique; a package is never renamed here).
-    private let packages = TTLCache<String, PackageRef>(ttl: .seconds(300), capacity: 50_000)
+    private let packages = TTLCache<String, PackageRef>(
+        ttl: .seconds(300), capacity: 50_000, maxBytes: 16 << 20, name: "package_refs",
+        cost: { key, package in key.utf8.count + package.name.utf8.count + 64 })
     private let organizations: TTLCache<String, OrganizationRef>
-    /// Decoded site-wide rankings by their entry's ETag: a package computation does not decode
-    /// the same ranking again (the worker refreshes thousands of packages per cycle).
-    private let rankings = TTLCache<String, Ranking>(ttl: .seconds(600), capacity: 64)
+    /// Decoded site-wide rankings by window, with the ETag of the entry they were decoded from:
+    /// a package computation does not decode the same ranking again (the worker refreshes
+    /// thousands of packages per cycle), and a new ranking replaces its window's old one.
+    private let rankings = TTLCache<Int, Versioned<Ranking>>(ttl: .seconds(600), capacity: 400, name: "rankings")
 
     /// Runs per package of one ranking, and all runs sorted, for "how many have more".
     struct Ranking: Sendable {
@@ -44,7 +47,7 @@ public struct CachedAnalytics: Sendable {
         self.source = source
         self.cache = cache
         self.hotReads = hotReads
-        self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000)
+        self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000, name: "org_admin_checks")
     }
 
     /// The package behind a UUID or a name; `packageNotFound` when there is none. Looked up
@@ -128,10 +131,9 @@ public struct CachedAnalytics: Sendable {
 
     func ranking(days: Int) async throws -> Ranking {
         let entry = try await popular(days: days, limit: 0).entry
-        if let known = rankings[entry.etag] { return known }
-        let ranking = Ranking(try JSONDecoder().decode(PopularPackages.self, from: Data(entry.body)))
-        rankings[entry.etag] = ranking
-        return ranking
+        return try rankings.value(days, version: entry.etag) {
+            Ranking(try JSONDecoder().decode(PopularPackages.self, from: Data(entry.body)))
+        }
     }
 
     static func packageKey(_ id: UUID, days: Int) -> CacheKey { CacheKey(endpoint: .package, entityId: id, days: days) }

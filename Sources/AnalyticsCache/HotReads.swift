@@ -6,7 +6,7 @@ import Synchronization
 /// Counts package reads in memory and flushes them to the hot-set sorted set every
 /// `flushInterval` in one pipelined round trip, off the request path. The worker decays
 /// the scores and refreshes the top packages ahead of expiry.
-public final class HotReadRecorder: Sendable {
+public final class HotReadRecorder: Sendable, SizedStructure {
     private let counts = Mutex<[UUID: Int]>([:])
     private let redis: RedisClient
     private let breaker: CircuitBreaker
@@ -18,7 +18,11 @@ public final class HotReadRecorder: Sendable {
         self.breaker = breaker
         self.logger = logger
         self.flushInterval = flushInterval
+        InProcessSizes.shared.register("hot_read_counts", self)
     }
+
+    /// Packages counted since the last flush (for `/metrics`).
+    public var size: StructureSize { StructureSize(entries: counts.withLock { $0.count }) }
 
     public func record(packageId: UUID) {
         counts.withLock { $0[packageId, default: 0] += 1 }

@@ -23,43 +23,34 @@ public final class NearCache: Sendable {
         }
     }
 
-    private struct Item {
-        let hit: Hit
-        let expires: ContinuousClock.Instant
-    }
-
     public let ttl: Duration
     public let capacity: Int
-    private let items = Mutex<[String: Item]>([:])
+    private let items: TTLCache<String, Hit>
 
-    public init(ttl: Duration, capacity: Int = 10_000) {
+    /// - Parameter maxBytes: the bodies kept, at most (a few hundred of the largest answers).
+    public init(ttl: Duration, capacity: Int = 10_000, maxBytes: Int = 32 << 20) {
         self.ttl = ttl
         self.capacity = capacity
+        items = TTLCache(ttl: ttl, capacity: capacity, maxBytes: maxBytes, name: "near_cache") { key, hit in
+            key.utf8.count + hit.entry.body.count + hit.entry.etag.utf8.count + 64
+        }
     }
 
     public var isEnabled: Bool { ttl > .zero }
 
     public func get(_ key: String) -> Hit? {
         guard isEnabled else { return nil }
-        return items.withLock { items in
-            guard let item = items[key] else { return nil }
-            guard item.expires > .now else {
-                items[key] = nil
-                return nil
-            }
-            return item.hit
-        }
+        return items[key]
     }
 
     /// Keeps an entry that is fresh until `freshUntil` (ms) for `min(ttl, what is left of that)`.
     public func put(_ key: String, _ entry: CacheEntry, freshUntil: Int64, bypassed: Bool = false, now: Int64 = CacheClock.snapshot()) {
         guard isEnabled, freshUntil > now else { return }
-        let keep = min(ttl, .milliseconds(freshUntil - now))
-        items.withLock { items in
-            if items.count >= capacity { items.removeAll(keepingCapacity: true) }
-            items[key] = Item(hit: Hit(entry: entry, freshUntil: freshUntil, bypassed: bypassed), expires: .now + keep)
-        }
+        items.set(key, Hit(entry: entry, freshUntil: freshUntil, bypassed: bypassed), lifetime: .milliseconds(freshUntil - now))
     }
 
-    public func removeAll() { items.withLock { $0.removeAll() } }
+    public func removeAll() { items.removeAll() }
+
+    /// Entries kept now.
+    public var count: Int { items.count }
 }

@@ -36,6 +36,9 @@ public enum RedisKeyspace {
     /// The hash the workers publish their metrics to.
     public static let workerMetrics = "\(prefix)worker:metrics"
 
+    /// The hash of each worker's process figures (`consumer` → `ProcessMetrics.published`).
+    public static let workerProcesses = "\(prefix)worker:processes"
+
     /// A client's token bucket of the rate limit.
     public static func rateLimit(client: String) -> String { "\(prefix)ratelimit:\(client)" }
 }

@@ -154,7 +154,7 @@ public struct HTTPFreshness: Sendable, Equatable {
 /// newer snapshot); stale-while-revalidate and probabilistic early refresh; stale copies
 /// served while Postgres is down; a circuit breaker that answers from Postgres (`BYPASS`)
 /// while the store is down or slow.
-public final class ResponseCache: Sendable {
+public final class ResponseCache: Sendable, SizedStructure {
     public let store: any CacheStore
     public let breaker: CircuitBreaker
     public let policy: CachePolicy
@@ -199,6 +199,9 @@ public final class ResponseCache: Sendable {
         self.singleFlightWaits = Counter(label: "prpm_cache_single_flight_waits_total")
         self.storeErrors = Counter(label: "prpm_redis_errors_total")
         self.marksReplayed = Counter(label: "prpm_cache_write_marks_replayed_total")
+        InProcessSizes.shared.register("single_flight_reads", flights)
+        InProcessSizes.shared.register("single_flight_refreshes", refreshes)
+        InProcessSizes.shared.register("lost_write_marks", self)
     }
 
     /// The answer for `key`: from the store when fresh, else computed once by `compute`.
@@ -322,6 +325,9 @@ public final class ResponseCache: Sendable {
 
     /// The number of entities whose write marks wait for the store (for tests).
     public var lostMarkCount: Int { lostMarks.withLock { $0.count } }
+
+    /// The lost write marks kept (`/metrics`).
+    public var size: StructureSize { StructureSize(entries: lostMarkCount) }
 
     private func rememberLostMarks(_ marks: some Sequence<(String, Int64)>) {
         let dropped = lostMarks.withLock { lost -> Int in

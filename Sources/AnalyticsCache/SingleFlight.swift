@@ -4,7 +4,7 @@ import Synchronization
 /// of the same key wait for that computation and share its result. A flight leaves the table
 /// as soon as its work ends, before anyone sees its result: a caller that comes after a
 /// result was delivered starts (or joins) a newer flight.
-public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Sendable, SizedStructure {
     private struct Flight {
         let id: UInt64
         let task: Task<Value, any Error>
@@ -35,6 +35,9 @@ public final class SingleFlight<Key: Hashable & Sendable, Value: Sendable>: Send
         }
         return (try await task.value, leader)
     }
+
+    /// Flights running now (for `/metrics`: a table that only grows is a leak).
+    public var size: StructureSize { StructureSize(entries: table.withLock { $0.flights.count }) }
 
     /// Whether a flight for `key` is running.
     public func isRunning(_ key: Key) -> Bool { table.withLock { $0.flights[key] != nil } }

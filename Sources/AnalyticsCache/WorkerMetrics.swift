@@ -58,13 +58,18 @@ public enum WorkerMetrics {
     }
 
     /// Reads the hash (nil when Redis does not answer).
-    public static func fetch(_ redis: RedisClient) async -> [String: String]? {
-        try? await fetchOrThrow(redis)
+    public static func fetch(_ redis: RedisClient, key: String = key) async -> [String: String]? {
+        try? await fetchOrThrow(redis, key: key)
     }
 
     /// The same, with the Redis error (for the circuit breaker).
-    public static func fetchOrThrow(_ redis: RedisClient) async throws -> [String: String] {
-        let items = try await redis.command("HGETALL", key).array ?? []
+    public static func fetchOrThrow(_ redis: RedisClient, key: String = key) async throws -> [String: String] {
+        fields(try await redis.command("HGETALL", key))
+    }
+
+    /// The fields of an `HGETALL` reply.
+    public static func fields(_ reply: RedisReply) -> [String: String] {
+        let items = reply.array ?? []
         var fields: [String: String] = [:]
         var index = 0
         while index + 1 < items.count {

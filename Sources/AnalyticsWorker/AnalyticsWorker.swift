@@ -1,5 +1,6 @@
 import Analytics
 import AnalyticsCache
+import AnalyticsRuntime
 import Foundation
 import Logging
 import Metrics
@@ -37,6 +38,7 @@ public struct AnalyticsWorker: Service {
                 group.addTask { await schedule(job, every: deps.config.interval(of: job)) }
             }
             group.addTask { await consume() }
+            group.addTask { await WorkerProcesses.run(consumer: deps.config.consumerName, redis: deps.redis) }
             try? await gracefulShutdown()
             group.cancelAll()
         }

@@ -64,10 +64,48 @@ struct ThresholdTests {
         arguments: [
             "", "p99", "p99<", "p99<abc", "p98<10ms", "p99=10ms", "p99==10ms", "errors<5ms", "p99<5%", "hit_ratio>1.5",
             "hit_ratio>150%", "throughput>5ms", "nosuch:p99<1ms", "p99<-1ms", "<10ms", "p99<10 parsecs",
+            "rss_growth<10MB", "server:p99<5ms", "badge:rss_growth<1MB", "server:rss_growth<10ms", "worker:rss_max<3 furlongs",
         ]
     )
     func invalid(text: String) {
         #expect(throws: LoadTestError.self) { try Threshold(parsing: text) }
+    }
+
+    /// Issue 29's soak thresholds: a process's memory over the recorded phases.
+    @Test("memory of a process")
+    func memory() throws {
+        let server = try Threshold(parsing: "server:rss_growth<10MB")
+        #expect(server.scenario == "server" && server.metric == .rssGrowth && server.bound == 10)
+        #expect(try Threshold(parsing: "worker:rss_max<=512KB").bound == 0.5)
+        #expect(try Threshold(parsing: "worker:rss_max<1GB").bound == 1024)
+        func snapshot(_ seconds: Double, server: Double, worker: Double?) -> PromSnapshot {
+            var text = "process_resident_memory_bytes \(server * 1_048_576)\n"
+            if let worker {
+                text += "prpm_worker_process_resident_memory_bytes{consumer=\"a\"} \(worker * 1_048_576)\n"
+                text += "prpm_worker_process_resident_memory_bytes{consumer=\"b\"} \(worker / 2 * 1_048_576)\n"
+            }
+            return PromSnapshot(parsing: text, takenAtNs: UInt64(seconds * 1e9))
+        }
+        // Warm-up until 120 s: the growth counts from the first scrape after it.
+        let memory = try #require(
+            MemoryReport.from(
+                snapshots: [
+                    snapshot(0, server: 40, worker: nil), snapshot(60, server: 80, worker: 30), snapshot(125, server: 100, worker: 40),
+                    snapshot(600, server: 112, worker: 41), snapshot(1920, server: 108, worker: 43),
+                ], runStartNs: 0, countFromNs: 120_000_000_000))
+        #expect(memory.fromS == 120)
+        #expect(memory.server == MemoryReport.Span(startMb: 100, endMb: 108, maxMb: 112, growthMb: 8))
+        #expect(memory.worker == MemoryReport.Span(startMb: 40, endMb: 43, maxMb: 43, growthMb: 3))
+        #expect(memory.samples.first?.workerMb == nil)
+        #expect(server.evaluate(memory).passed)
+        #expect(server.evaluate(memory).value == 8)
+        #expect(!(try Threshold(parsing: "server:rss_growth<5MB")).evaluate(memory).passed)
+        #expect(try Threshold(parsing: "worker:rss_growth<5MB").evaluate(memory).passed)
+        #expect(!(try Threshold(parsing: "worker:rss_max<40MB")).evaluate(memory).passed)
+        // Without figures a memory threshold fails.
+        #expect(!server.evaluate(nil).passed)
+        #expect(MemoryReport.from(snapshots: [PromSnapshot(parsing: "x 1\n")], runStartNs: 0, countFromNs: 0) == nil)
+        #expect(memory.textLines.count == memory.samples.count)
     }
 
     private func summary(p99: Double, errors: Int, requests: Int, hits: Int, misses: Int, seconds: Double) -> StatsSummary {

@@ -32,7 +32,8 @@ public final class Authenticator: Sendable {
     private let activeUsers: TTLCache<UUID, Bool>
     /// Tokens already verified, by their exact text, until their `exp` (at most a minute):
     /// verifying an HS256 token on every read cost about as much CPU as the rest of a cached read.
-    private let verified = TTLCache<String, VerifiedToken>(ttl: .seconds(60), capacity: 50_000)
+    private let verified = TTLCache<String, VerifiedToken>(
+        ttl: .seconds(60), capacity: 50_000, maxBytes: 16 << 20, name: "verified_tokens", cost: { token, _ in token.utf8.count + 64 })
 
     struct VerifiedToken: Sendable {
         let userId: UUID
@@ -44,7 +45,7 @@ public final class Authenticator: Sendable {
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.keys = keys
         self.queries = queries
-        self.activeUsers = TTLCache(ttl: .seconds(cacheSeconds), capacity: 100_000)
+        self.activeUsers = TTLCache(ttl: .seconds(cacheSeconds), capacity: 100_000, name: "active_users")
     }
 
     /// The authenticated user's id, or a 401 `APIError`.

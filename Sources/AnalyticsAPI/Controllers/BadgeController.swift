@@ -8,12 +8,19 @@ import Hummingbird
 /// pages, rendered from the cached package entry (so a badge costs one Redis GET).
 struct BadgeController<Context: RequestContext> {
     let reader: CachedAnalytics
-    /// The badge figures of a cached package answer, by its strong ETag (decoding the JSON
-    /// answer on every badge read was 6 % of the server's CPU under the full mix).
-    let figures = TTLCache<String, BadgeStats>(ttl: .seconds(600), capacity: 20_000)
-    /// Rendered badges (bytes and their ETag) by answer ETag, metric, format, style and label:
-    /// equal figures give equal bytes, so a badge is drawn once per answer, not per view.
-    let rendered = TTLCache<String, RenderedBadge>(ttl: .seconds(600), capacity: 50_000)
+    /// The badge figures of a package answer (package and days), with the ETag of the answer
+    /// they were read from (decoding the JSON answer on every badge read was 6 % of the
+    /// server's CPU under the full mix).
+    let figures = TTLCache<String, Versioned<BadgeStats>>(
+        ttl: .seconds(600), capacity: 20_000, maxBytes: 8 << 20, name: "badge_figures",
+        cost: { key, figures in key.utf8.count + 64 + 8 * figures.value.dailyRuns.count })
+    /// Rendered badges (bytes and their ETag) by package, days, metric, format, style and label,
+    /// with the ETag of the answer they were drawn from: a badge is drawn once per answer, not
+    /// per view, and a new answer replaces the old drawing. (Keyed by the answer's ETag, the
+    /// drawings of every answer ever computed stayed for 10 minutes: the growth of issue 29.)
+    let rendered = TTLCache<String, Versioned<RenderedBadge>>(
+        ttl: .seconds(600), capacity: 50_000, maxBytes: 16 << 20, name: "badge_renders",
+        cost: { key, badge in key.utf8.count + badge.value.body.count + 96 })
 
     struct RenderedBadge: Sendable {
         let body: [UInt8]
@@ -44,22 +51,20 @@ struct BadgeController<Context: RequestContext> {
             let message = metric == nil ? "invalid metric" : style == nil ? "invalid style" : "invalid days"
             return Self.render(Badge.invalid(message), format: format, style: style ?? .flat, status: .badRequest, request: request)
         }
+        let package: PackageRef
         let cached: CachedResponse
         do {
             let idOrName = try context.parameters.decoded("packageId")
-            cached = try await reader.package(idOrName, days: days).1
+            (package, cached) = try await reader.package(idOrName, days: days)
         } catch AnalyticsError.packageNotFound {
             return Self.render(Badge.notFound(label: label ?? metric.defaultLabel), format: format, style: style, status: .notFound, request: request)
         }
-        let key = "\(cached.entry.etag)|\(metric.rawValue)|\(format.rawValue)|\(style.rawValue)|\(label ?? "")"
-        let badge: RenderedBadge
-        if let known = rendered[key] {
-            badge = known
-        } else {
-            let drawn = metric.badge(for: try badgeStats(cached.entry), label: label)
+        let answer = "\(package.id.canonical)|\(days)"
+        let key = "\(answer)|\(metric.rawValue)|\(format.rawValue)|\(style.rawValue)|\(label ?? "")"
+        let badge = try rendered.value(key, version: cached.entry.etag) {
+            let drawn = metric.badge(for: try badgeStats(cached.entry, answer: answer), label: label)
             let body = format == .svg ? Array(drawn.svg(style: style).utf8) : drawn.endpointJSON()
-            badge = RenderedBadge(body: body, etag: ETag.strong(body))
-            rendered[key] = badge
+            return RenderedBadge(body: body, etag: ETag.strong(body))
         }
         return Responses.cachedBody(
             badge.body, etag: badge.etag, status: cached.status, freshness: cached.httpFreshness(), contentType: format.contentType,
@@ -75,11 +80,11 @@ struct BadgeController<Context: RequestContext> {
             visibility: .publicData, httpStatus: status)
     }
 
-    func badgeStats(_ entry: CacheEntry) throws -> BadgeStats {
-        if let known = figures[entry.etag] { return known }
-        let stats = Self.badgeStats(try JSONDecoder().decode(PackageStats.self, from: Data(entry.body)))
-        figures[entry.etag] = stats
-        return stats
+    /// The figures of `entry`, the package answer `answer` (package and days).
+    func badgeStats(_ entry: CacheEntry, answer: String) throws -> BadgeStats {
+        try figures.value(answer, version: entry.etag) {
+            Self.badgeStats(try JSONDecoder().decode(PackageStats.self, from: Data(entry.body)))
+        }
     }
 
     static func badgeStats(_ stats: PackageStats) -> BadgeStats {

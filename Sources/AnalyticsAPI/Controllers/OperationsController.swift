@@ -1,5 +1,7 @@
 import Analytics
 import AnalyticsCache
+import AnalyticsRuntime
+import ConnectionPool
 import Foundation
 import Hummingbird
 import Metrics
@@ -23,8 +25,14 @@ struct OperationsController<Context: RequestContext> {
             buffer.reserveCapacity(16_384)
             registry.emit(into: &buffer)
             buffer.append(contentsOf: Array(Self.trafficCounters().utf8))
-            if case .success(let fields)? = await dependencies.breaker.call({ try await WorkerMetrics.fetchOrThrow(dependencies.redis) }) {
-                buffer.append(contentsOf: Array(WorkerMetrics.render(fields).utf8))
+            buffer.append(contentsOf: Array((ProcessMetrics.current()?.prometheusText() ?? "").utf8))
+            buffer.append(contentsOf: Array(InProcessSizes.shared.prometheusText(extra: Self.otherStructures()).utf8))
+            let hashes = await dependencies.breaker.call {
+                try await dependencies.redis.pipeline([["HGETALL", WorkerMetrics.key], ["HGETALL", RedisKeyspace.workerProcesses]])
+            }
+            if case .success(let replies)? = hashes, replies.count == 2 {
+                buffer.append(contentsOf: Array(WorkerMetrics.render(WorkerMetrics.fields(replies[0])).utf8))
+                buffer.append(contentsOf: Array(await WorkerProcesses.render(WorkerMetrics.fields(replies[1]), redis: dependencies.redis).utf8))
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -67,6 +75,11 @@ struct OperationsController<Context: RequestContext> {
             ("prpm_redis_round_trips_total", "Round trips to Redis (a pipeline is one).", RedisStatistics.roundTrips.load(ordering: .relaxed)),
         ]
         return counters.map { "# HELP \($0.0) \($0.1)\n# TYPE \($0.0) counter\n\($0.0) \($0.2)\n" }.joined()
+    }
+
+    /// Structures of the lower layers, which do not register themselves.
+    static func otherStructures() -> [String: StructureSize] {
+        ["timers": StructureSize(entries: TimerWheel.shared.pending), "request_instruments": StructureSize(entries: RequestInstruments.shared.count)]
     }
 
     static func recordPoolGauges(_ dependencies: AppDependencies) {

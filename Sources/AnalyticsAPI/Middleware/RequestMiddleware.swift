@@ -52,6 +52,9 @@ final class RequestInstruments: Sendable {
 
     private let cache = Mutex<[String: Pair]>([:])
 
+    /// Instrument pairs made (one per route, method and status seen).
+    var count: Int { cache.withLock { $0.count } }
+
     func instruments(route: String, method: String, status: String) -> Pair {
         let key = route + " " + method + " " + status
         if let pair = cache.withLock({ $0[key] }) { return pair }

@@ -204,7 +204,8 @@ struct PagesController<Context: RequestContext> {
 
 /// Renderings of public pages by ETag: equal answers give equal pages, rendered once.
 final class RenderedPages: Sendable {
-    private let pages = TTLCache<String, [UInt8]>(ttl: .seconds(300), capacity: 4096)
+    private let pages = TTLCache<String, [UInt8]>(
+        ttl: .seconds(300), capacity: 4096, maxBytes: 32 << 20, name: "rendered_pages", cost: { key, page in key.utf8.count + page.count })
 
     func bytes(_ etag: String, render: () throws -> String) rethrows -> [UInt8] {
         if let known = pages[etag] { return known }
