@@ -31,9 +31,9 @@ public final class NearCache: Sendable {
     public init(ttl: Duration, capacity: Int = 10_000, maxBytes: Int = 32 << 20) {
         self.ttl = ttl
         self.capacity = capacity
-        items = TTLCache(ttl: ttl, capacity: capacity, maxBytes: maxBytes, name: "near_cache") { key, hit in
-            key.utf8.count + hit.entry.body.count + hit.entry.etag.utf8.count + 64
-        }
+        items = TTLCache(
+            ttl: ttl, capacity: capacity, maxBytes: maxBytes, name: "near_cache",
+            cost: { key, hit in key.utf8.count + hit.entry.body.count + hit.entry.etag.utf8.count + 64 })
     }
 
     public var isEnabled: Bool { ttl > .zero }

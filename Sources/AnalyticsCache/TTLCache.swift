@@ -39,14 +39,14 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     public let ttl: Duration
     public let capacity: Int
     public let maxBytes: Int
-    private let cost: @Sendable (Key, Value) -> Int
+    private let cost: (@Sendable (Key, Value) -> Int)?
     private let now: @Sendable () -> ContinuousClock.Instant
 
     /// - Parameters:
     ///   - cost: an entry's size in bytes, as counted against `maxBytes` (and reported).
     ///   - now: the clock (tests move it).
     public init(
-        ttl: Duration, capacity: Int, maxBytes: Int = .max, name: String? = nil, cost: @escaping @Sendable (Key, Value) -> Int = { _, _ in 0 },
+        ttl: Duration, capacity: Int, maxBytes: Int = .max, name: String? = nil, cost: (@Sendable (Key, Value) -> Int)? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
         self.ttl = ttl
@@ -78,7 +78,7 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     public func set(_ key: Key, _ value: Value, lifetime: Duration? = nil) {
         let now = now()
         let expires = now + min(ttl, lifetime ?? ttl)
-        let size = cost(key, value)
+        let size = cost?(key, value) ?? 0
         // An entry that cannot fit is not kept (it would evict everything else).
         guard size <= maxBytes else { return }
         state.withLock { state in
@@ -117,7 +117,8 @@ public final class TTLCache<Key: Hashable & Sendable, Value: Sendable>: Sendable
     /// Entries kept now (expired ones not swept yet included).
     public var count: Int { state.withLock { $0.entries.count } }
 
-    public var size: StructureSize { state.withLock { StructureSize(entries: $0.entries.count, bytes: $0.bytes) } }
+    /// Entries, and bytes as `cost` counts them (nil without a `cost`).
+    public var size: StructureSize { state.withLock { StructureSize(entries: $0.entries.count, bytes: cost == nil ? nil : $0.bytes) } }
 }
 
 /// A value kept with the version (an answer's ETag) it was made from: one entry per key, made

@@ -107,7 +107,7 @@ struct TTLCacheTests {
         sizes.register("numbers", cache!)
         cache![1] = 1
         cache![2] = 2
-        #expect(sizes.snapshot()["numbers"] == StructureSize(entries: 2, bytes: 0))
+        #expect(sizes.snapshot()["numbers"] == StructureSize(entries: 2, bytes: nil))
         #expect(sizes.prometheusText().contains("prpm_inprocess_entries{structure=\"numbers\"} 2\n"))
         cache = nil
         #expect(sizes.snapshot()["numbers"] == nil)
