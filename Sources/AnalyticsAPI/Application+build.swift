@@ -43,6 +43,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestMiddleware())
+    router.add(middleware: EdgeHeadersMiddleware(trustedProxies: config.trustedProxies))
     // The 405 answers come from the routes registered below.
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes))
@@ -60,7 +61,8 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     let feedback = FeedbackWriter(queries: dependencies.queries, cache: dependencies.cache, deadline: deadline)
     if let renderer = try? PageRenderer() {
         PagesController(
-            reader: reader, queries: dependencies.queries, renderer: renderer, session: PageSession(authenticator: authenticator),
+            reader: reader, queries: dependencies.queries, renderer: renderer,
+            session: PageSession(authenticator: authenticator, publicBaseURL: config.publicBaseURL),
             feedback: feedback, maxBodyBytes: config.maxBodyBytes
         ).register(on: router)
     } else {

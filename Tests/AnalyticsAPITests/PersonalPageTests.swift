@@ -41,9 +41,9 @@ struct SignInPageTests {
             let setCookie = try #require(signedIn.sessionCookie)
             #expect(setCookie.hasPrefix("prpm_token=\(token);"))
             for attribute in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] { #expect(setCookie.contains(attribute), "\(attribute)") }
-            // Behind TLS the cookie is Secure.
+            // An X-Forwarded-Proto from a peer that is not one of TRUSTED_PROXIES does not count.
             let tls = try await client.postForm("/login", [("token", token)], headers: [HTTPField.Name("X-Forwarded-Proto")!: "https"])
-            #expect(tls.sessionCookie?.contains("Secure") == true)
+            #expect(tls.sessionCookie?.contains("Secure") == false)
 
             // Only paths of this site: another host becomes /me.
             for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example", "me"] {
@@ -74,12 +74,42 @@ struct SignInPageTests {
         try await withApp { client, deps in
             let user = try await Fixture(postgres: deps.postgres).user("token-once")
             let token = try await Tokens.sign(user: user)
-            let response = try await client.get("/me?days=7&token=\(token)")
+            let typed: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "none"]
+            let response = try await client.get("/me?days=7&token=\(token)", headers: typed)
             #expect(response.status == .seeOther)
             #expect(response.headers[.location] == "/me?days=7")
             #expect(response.sessionCookie?.hasPrefix("prpm_token=\(token);") == true)
-            let expired = try await client.get("/me?token=\(try await Tokens.sign(user: user, expiresIn: -120))")
+            let expired = try await client.get("/me?token=\(try await Tokens.sign(user: user, expiresIn: -120))", headers: typed)
             #expect(expired.status == .unauthorized && expired.sessionCookie == nil)
+        }
+    }
+
+    /// Issue 27 item 5: a link or frame of another site that carries someone's token must not
+    /// sign the reader in as them. The token still leaves the address; no cookie is set.
+    @Test func aTokenFromAnotherSiteDoesNotSignIn() async throws {
+        try await withApp { client, deps in
+            let user = try await Fixture(postgres: deps.postgres).user("token-cross-site")
+            let token = try await Tokens.sign(user: user)
+            for (path, site) in [
+                ("/me?days=7&token=", "cross-site"), ("/me?days=7&token=", "same-site"), ("/me?days=7&token=", nil),
+                ("/login?next=%2Fme%3Fdays%3D7&token=", "cross-site"), ("/login?next=%2Fme%3Fdays%3D7&token=", nil),
+            ] {
+                var headers: HTTPFields = [:]
+                if let site { headers[HTTPField.Name("Sec-Fetch-Site")!] = site }
+                let response = try await client.get(path + token, headers: headers)
+                #expect(response.status == .seeOther, "\(path) \(site ?? "no header")")
+                #expect(response.headers[.location] == "/me?days=7", "\(path) \(site ?? "no header")")
+                #expect(response.sessionCookie == nil, "\(path) \(site ?? "no header")")
+            }
+            // The same navigations made on this site sign in.
+            for site in ["same-origin", "none"] {
+                let response = try await client.get("/login?next=%2Fme%3Fdays%3D7&token=\(token)", headers: [HTTPField.Name("Sec-Fetch-Site")!: site])
+                #expect(response.headers[.location] == "/me?days=7")
+                #expect(response.sessionCookie?.hasPrefix("prpm_token=\(token);") == true)
+            }
+            // A token in `next` is dropped too.
+            let form = try await client.get("/login?next=%2Fme%3Ftoken%3D\(token)%26days%3D7")
+            #expect(form.status == .ok && !form.text.contains(token))
         }
     }
 }

@@ -25,6 +25,9 @@ public struct AppConfig: Sendable {
     public var authCacheSeconds = 30
     /// Addresses of load balancers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     public var trustedProxies: Set<String> = []
+    /// `PUBLIC_BASE_URL`: scheme and host (and port) the pages' absolute links use (the badge
+    /// snippets); nil: relative links. Never taken from request headers, which anyone can set.
+    public var publicBaseURL: String?
     /// How long `/readyz` answers 503 after SIGTERM before the server stops (`SHUTDOWN_DRAIN_S`).
     public var shutdownDrain: Duration = .zero
 
@@ -58,6 +61,26 @@ public struct AppConfig: Sendable {
         if let value = env.string("TRUSTED_PROXIES") {
             trustedProxies = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         }
+        if let value = env.string("PUBLIC_BASE_URL"), !value.isEmpty {
+            if let base = Self.publicBaseURL(value) {
+                publicBaseURL = base
+            } else {
+                env.problem("PUBLIC_BASE_URL=\"\(value)\": expected http(s)://host[:port] with no path, query or fragment")
+            }
+        }
         try env.validate()
+    }
+
+    /// `value` as `scheme://host[:port]` (no trailing slash), or nil when it is not an http(s)
+    /// URL of a host alone.
+    static func publicBaseURL(_ value: String) -> String? {
+        var text = value
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty, components.path.isEmpty, components.query == nil, components.fragment == nil,
+            components.user == nil, components.password == nil,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"\"<>\\^`{|}".unicodeScalars.contains($0) })
+        else { return nil }
+        return text
     }
 }

@@ -51,7 +51,7 @@ struct PagesController<Context: RequestContext> {
     @Sendable func package(_ request: Request, context: Context) async throws -> Response {
         let days = try request.days()
         let (_, answer) = try await reader.package(try context.parameters.decoded("name"), days: days)
-        let baseURL = Self.baseURL(request)
+        let baseURL = session.publicBaseURL ?? ""
         return try publicPage("package", answers: [answer], variant: baseURL, request: request) {
             PackagePage(stats: try Self.decode(PackageStats.self, answer), baseURL: baseURL)
         }
@@ -136,7 +136,7 @@ struct PagesController<Context: RequestContext> {
     @Sendable func loginForm(_ request: Request, context: Context) async throws -> Response {
         let next = PageSession.localPath(request.uri.queryParameters.get("next"))
         if let token = request.uri.queryParameters.get("token") {
-            return try await session.signIn(token: String(token), next: next, request: request)
+            return try await session.signInFromLink(token: String(token), next: next, request: request)
         }
         return Responses.html(renderer.render(LoginPage(next: next), page: "login"))
     }
@@ -190,15 +190,6 @@ struct PagesController<Context: RequestContext> {
         } catch {
             throw APIError.badRequest("the form could not be read", code: "malformed_body")
         }
-    }
-
-    /// Scheme and host the reader used (for absolute links in the badge snippets).
-    static func baseURL(_ request: Request) -> String {
-        let scheme = PageSession.isHTTPS(request) ? "https" : "http"
-        let host = (request.head.authority ?? request.headers[HTTPField.Name("Host")!]).flatMap {
-            $0.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? $0 : nil
-        }
-        return "\(scheme)://\(host ?? "localhost")"
     }
 }
 
