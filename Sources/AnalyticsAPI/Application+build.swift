@@ -47,6 +47,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     // The 405 answers come from the routes registered below.
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes))
+    router.add(middleware: NulRejectionMiddleware())
     if config.rateLimitPerSecond > 0 {
         router.add(
             middleware: RateLimitMiddleware(

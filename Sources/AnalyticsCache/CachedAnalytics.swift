@@ -15,6 +15,10 @@ public struct CachedAnalytics: Sendable {
         ttl: .seconds(300), capacity: 50_000, maxBytes: 16 << 20, name: "package_refs",
         cost: { key, package in key.utf8.count + package.name.utf8.count + 64 })
     private let organizations: TTLCache<String, OrganizationRef>
+    /// Names and ids Postgres did not know, for a few seconds: a client asking for the same
+    /// missing package again and again costs one lookup per `unknownTTL`, and nothing in Redis.
+    private let unknown = TTLCache<String, Bool>(
+        ttl: .seconds(10), capacity: 10_000, maxBytes: 4 << 20, name: "unknown_packages", cost: { key, _ in key.utf8.count + 32 })
     /// Decoded site-wide rankings by window, with the ETag of the entry they were decoded from:
     /// a package computation does not decode the same ranking again (the worker refreshes
     /// thousands of packages per cycle), and a new ranking replaces its window's old one.
@@ -54,15 +58,23 @@ public struct CachedAnalytics: Sendable {
     /// in this process, then beside the cached entries (so a cached package page keeps being
     /// served while Postgres is down, also on another replica or after a restart), then in
     /// Postgres.
+    ///
+    /// Only canonical spellings are looked up (`PackageIdentity`: anything else is not found
+    /// before any lookup), and only what Postgres returned is remembered: the package under its
+    /// id or its exact name. A name Postgres did not know is remembered in this process only, briefly.
     public func resolvePackage(_ idOrName: String) async throws -> PackageRef {
-        if let known = packages[idOrName] { return known }
-        if let remembered = await cache.knownPackage(idOrName) {
-            packages[idOrName] = remembered
+        guard let key = PackageIdentity.canonical(idOrName), unknown[key] == nil else { throw AnalyticsError.packageNotFound }
+        if let known = packages[key] { return known }
+        if let remembered = await cache.knownPackage(key) {
+            packages[key] = remembered
             return remembered
         }
-        guard let package = try await source.resolvePackage(idOrName) else { throw AnalyticsError.packageNotFound }
-        packages[idOrName] = package
-        await cache.rememberPackage(package, as: idOrName)
+        guard let package = try await source.resolvePackage(key), key == package.id.canonical || key == package.name else {
+            unknown[key] = true
+            throw AnalyticsError.packageNotFound
+        }
+        packages[key] = package
+        await cache.rememberPackage(package, as: key)
         return package
     }
 
