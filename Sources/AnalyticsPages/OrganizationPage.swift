@@ -14,7 +14,15 @@ public struct OrganizationPage: Sendable {
     let totalRunsText: String
     let creditsText: String
     let hoursSavedText: String
-    let minutesPerTest = Insights.minutesSavedPerTest
+    let minutesPerTest: String
+    let hasMoney: Bool
+    let investmentText: String
+    let orgPriceText: String
+    let membersPriceText: String
+    let valueText: String
+    let hourlyText: String
+    let roiText: String
+    let reportPath: String
     let hasPrevious: Bool
     let runsChange: Change
     let creditsChange: Change
@@ -67,7 +75,17 @@ public struct OrganizationPage: Sendable {
         adoptionText = Rounding.percentage(stats.activeMembers, of: stats.totalMembers).map { PageFormat.decimal($0) + "%" } ?? "–"
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         creditsText = PageFormat.grouped(stats.totalCredits)
-        hoursSavedText = PageFormat.decimal(Insights.hoursSaved(runs: stats.totalRuns))
+        let money = stats.money
+        hoursSavedText = PageFormat.decimal(money?.hoursSaved ?? Insights.hoursSaved(runs: stats.totalRuns))
+        minutesPerTest = PageFormat.decimal(money?.prices.minutesSavedPerTest ?? Double(Insights.minutesSavedPerTest))
+        hasMoney = money != nil
+        investmentText = money.map { PageFormat.usd($0.investmentUsd) } ?? ""
+        orgPriceText = money.map { PageFormat.usd($0.orgPriceUsd) } ?? ""
+        membersPriceText = money.map { PageFormat.usd($0.membersPriceUsd) } ?? ""
+        valueText = money.map { PageFormat.usd($0.valueUsd) } ?? ""
+        hourlyText = money.map { PageFormat.usd($0.prices.hourlyValueUsd) } ?? ""
+        roiText = money?.roiMultiple.map { PageFormat.decimal($0) + "×" } ?? "–"
+        reportPath = "\(orgPath)/report"
         let earlier = previous.map { Array($0.dailyUsage.prefix($0.dailyUsage.count - stats.days)) } ?? []
         hasPrevious = previous != nil
         func change(_ current: Int, _ before: Int) -> Change {

@@ -40,6 +40,10 @@ final class InMemoryAnalytics: AnalyticsReading {
         throw AnalyticsError.databaseUnavailable("not used here")
     }
 
+    func organizationReport(_ org: OrganizationRef, month: ReportMonth) async throws -> OrganizationReport {
+        throw AnalyticsError.databaseUnavailable("not used here")
+    }
+
     func trending(limit: Int) async throws -> TrendingPackages {
         called("trending")
         return TrendingPackages(computedAt: nil, packages: [])

@@ -13,6 +13,9 @@ struct ReadController<Context: RequestContext> {
         router.get("package/:packageId", use: package)
         router.get("user/me", use: me)
         router.get("organization/:orgId", use: organization)
+        router.get("organization/:orgId/report", use: organizationReport)
+        router.get("organization/:orgId/members.csv", use: membersCSV)
+        router.get("organization/:orgId/teams.csv", use: teamsCSV)
         router.get("trending", use: trending)
         router.get("popular", use: popular)
         router.get("summary", use: summary)
@@ -35,8 +38,7 @@ struct ReadController<Context: RequestContext> {
     @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
         let userId = try await authenticator.userId(from: request)
         let days = try request.days()
-        // An id that is not a UUID names no organization: 403 like any other (existence is not revealed).
-        guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
+        let orgId = try context.parameters.organizationId()
         let cached = try await reader.organization(orgId, caller: userId, days: days)
         return Responses.cached(cached, request: request, visibility: .privateData)
     }
