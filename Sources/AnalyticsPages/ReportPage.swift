@@ -63,7 +63,6 @@ public struct ReportPage: Sendable {
 
     public init(report: OrganizationReport) {
         let orgPath = "/orgs/\(report.orgId.uuidString.lowercased())"
-        let apiPath = "/api/v1/analytics/organization/\(report.orgId.uuidString.lowercased())"
         let month = Self.month(report.month)
         title = "\(report.orgName) · report \(report.month)"
         orgName = report.orgName
@@ -74,8 +73,8 @@ public struct ReportPage: Sendable {
         hasNext = report.nextMonth != nil
         nextPath = report.nextMonth.map { "\(orgPath)/report?month=\($0)" } ?? ""
         nextTitle = report.nextMonth.map { Self.month($0)?.title ?? $0 } ?? ""
-        membersCSVPath = "\(apiPath)/members.csv?month=\(report.month)"
-        teamsCSVPath = "\(apiPath)/teams.csv?month=\(report.month)"
+        membersCSVPath = "\(orgPath)/members.csv?month=\(report.month)"
+        teamsCSVPath = "\(orgPath)/teams.csv?month=\(report.month)"
         dashboardPath = orgPath
         activeMembersText = PageFormat.grouped(report.activeMembers)
         membersText = PageFormat.grouped(report.members)

@@ -54,7 +54,7 @@ struct MoneyEndpointTests {
         add(p3.id, "gpt-4o", credits: 2, count: 3)
         add(nil, "gpt-4o", credits: 2, count: 2)
         add(p1.id, "claude-3-haiku-20240307", credits: 1, count: 4)
-        add(p2.id, "claude-3-haiku-20240307", credits: 1, count: 2, failing: 1)
+        add(p2.id, "claude-3-haiku-20240307", credits: 1, count: 2)
         add(p1.id, "claude-3-5-sonnet-20241022", credits: 1, count: 6, failing: 4)
         add(p1.id, "gpt-4o-mini", credits: 1, count: 2)  // too few runs to compare
         add(p1.id, "gpt-4o", credits: 2, count: 5, daysAgo: 40)  // outside a 30-day window

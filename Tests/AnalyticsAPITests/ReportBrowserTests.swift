@@ -129,8 +129,16 @@ struct ReportBrowserTests {
         #expect(try await page.attribute("[data-link=previous]", "href") == "/orgs/\(org)/report?month=\(world.month.previous)")
         #expect(try await page.attribute("[data-link=next]", "href") == "/orgs/\(org)/report?month=\(world.month.next)")
         let csvPath = try #require(try await page.attribute("[data-link=members-csv]", "href"))
-        let csv = try await page.evaluate("fetch('\(csvPath)').then(r => r.status + ' ' + r.headers.get('content-type'))").string
-        #expect(csv == "200 text/csv; charset=utf-8; header=present")
+        #expect(csvPath == "/orgs/\(org)/members.csv?month=\(world.month)")
+        for (link, name) in [("members-csv", "members"), ("teams-csv", "teams")] {
+            let path = try #require(try await page.attribute("[data-link=\(link)]", "href"))
+            let status = try await page.evaluate("fetch('\(path)').then(r => r.status + ' ' + r.headers.get('content-type'))").string
+            #expect(status == "200 text/csv; charset=utf-8; header=present")
+            let downloaded = try await page.evaluate("fetch('\(path)').then(r => r.text())").string
+            let api = try await client.get("/api/v1/analytics/organization/\(org)/\(name).csv?month=\(world.month)", headers: Tokens.bearer(token))
+            #expect(downloaded == api.text)
+            #expect(downloaded?.hasPrefix(name == "members" ? "username,team," : "team,runs,") == true)
+        }
         try await page.screenshot(to: screenshots.appendingPathComponent("report.png").path)
         // Printed on A4 and on Letter: two pages at most, without the site's navigation.
         for (paper, width, height) in [("a4", 8.27, 11.69), ("letter", 8.5, 11.0)] {

@@ -152,26 +152,26 @@ public enum Recommendations {
         if let adoption = report.adoptionPct {
             if adoption >= strongAdoptionPct {
                 out.append(
-                    "Adoption is strong (\(text(adoption)) % of members active): create an internal prompt library from the packages "
+                    "Adoption is strong (\(text(adoption))% of members active): create an internal prompt library from the packages "
                         + "the team runs most, and share success stories company-wide.")
             } else if adoption < weakAdoptionPct {
                 let idle = report.members - report.activeMembers
                 out.append(
-                    "Only \(text(adoption)) % of members ran a test: train the team on best practices, starting with the \(idle) "
+                    "Only \(text(adoption))% of members ran a test: train the team on best practices, starting with the \(idle) "
                         + "member\(idle == 1 ? "" : "s") who did not run one.")
             }
         }
         if let top = report.topPackages.first, top.runs * 100 >= heavyPackageSharePct * report.totalRuns, top.uniqueUsers >= heavyPackageUsers {
             let share = Rounding.percentage(top.runs, of: report.totalRuns) ?? 0
             out.append(
-                "\(top.name) is used heavily (\(top.runs) runs by \(top.uniqueUsers) developers, \(text(share)) % of all tests): "
+                "\(top.name) is used heavily (\(top.runs) runs by \(top.uniqueUsers) developers, \(text(share))% of all tests): "
                     + "consider an internal version tuned to your codebase.")
         }
         if let change = report.changePct {
             if change <= -notableChangePct {
-                out.append("Usage fell \(text(-change)) % from the month before: ask the teams what stopped them.")
+                out.append("Usage fell \(text(-change))% from the month before: ask the teams what stopped them.")
             } else if change >= notableChangePct {
-                out.append("Usage grew \(text(change)) % from the month before: keep the momentum with a show-and-tell of the best prompts.")
+                out.append("Usage grew \(text(change))% from the month before: keep the momentum with a show-and-tell of the best prompts.")
             }
         }
         if let roi = report.roiMultiple, roi < 1 {

@@ -17,76 +17,85 @@ extension ReadController {
     }
 
     @Sendable func membersCSV(_ request: Request, context: Context) async throws -> Response {
-        try await export(request, context: context, name: "members") { source in
-            switch source {
-            case .window(let stats):
-                CSV.document(
-                    header: Self.membersHeader,
-                    rows: stats.memberActivity.map {
-                        [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
-                    })
-            case .month(let report):
-                CSV.document(
-                    header: Self.membersHeader,
-                    rows: report.memberActivity.map {
-                        [$0.username, $0.team, String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
-                    })
-            }
+        try await OrganizationExport.members.response(reader: reader, request: request, context: context) {
+            try await authenticator.userId(from: request)
         }
     }
 
     @Sendable func teamsCSV(_ request: Request, context: Context) async throws -> Response {
-        try await export(request, context: context, name: "teams") { source in
-            switch source {
-            case .window(let stats):
-                CSV.document(
-                    header: Self.teamsHeader,
-                    rows: stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.credits_usd)] })
-            case .month(let report):
-                CSV.document(
-                    header: Self.teamsHeader, rows: report.teams.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.creditsUsd)] })
-            }
+        try await OrganizationExport.teams.response(reader: reader, request: request, context: context) {
+            try await authenticator.userId(from: request)
+        }
+    }
+}
+
+/// A CSV export of an organization: the API's (bearer token) and the report page's links
+/// (the sign-in cookie) answer the same bytes.
+enum OrganizationExport: String {
+    case members
+    case teams
+
+    var header: [String] {
+        switch self {
+        case .members: ["username", "team", "runs", "credits", "creditsUsd", "lastActive"]
+        case .teams: ["team", "runs", "credits", "creditsUsd"]
         }
     }
 
-    static var membersHeader: [String] { ["username", "team", "runs", "credits", "creditsUsd", "lastActive"] }
-    static var teamsHeader: [String] { ["team", "runs", "credits", "creditsUsd"] }
-
     /// What an export lists: the organization answer of a window or the report of a month.
-    enum ExportSource {
+    enum Source {
         case window(OrganizationStats)
         case month(OrganizationReport)
     }
 
-    /// `?days=` (1…365) or `?month=` (`YYYY-MM`), not both; neither: the last 30 days.
-    private func export(
-        _ request: Request, context: Context, name: String, render: (ExportSource) -> String
+    func rows(_ source: Source) -> [[String]] {
+        switch (self, source) {
+        case (.members, .window(let stats)):
+            stats.memberActivity.map {
+                [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
+            }
+        case (.members, .month(let report)):
+            report.memberActivity.map {
+                [$0.username, $0.team, String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
+            }
+        case (.teams, .window(let stats)):
+            stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.credits_usd)] }
+        case (.teams, .month(let report)):
+            report.teams.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.creditsUsd)] }
+        }
+    }
+
+    /// `?days=` (1…365) or `?month=` (`YYYY-MM`), not both; neither: the last 30 days. The
+    /// caller is identified (401) before the parameters are checked (400) and the role (403),
+    /// as for the organization answer.
+    func response<Context: RequestContext>(
+        reader: CachedAnalytics, request: Request, context: Context, caller: () async throws -> UUID
     ) async throws -> Response {
-        let userId = try await authenticator.userId(from: request)
+        let userId = try await caller()
         let query = request.uri.queryParameters
         guard query.get("days") == nil || query.get("month") == nil else {
             throw APIError.badRequest("give days or month, not both", code: "invalid_period")
         }
         let month = query.get("month") != nil ? try request.reportMonth() : nil
-        let days = month == nil ? try request.days() : nil
+        let days = month == nil ? try request.days() : AnalyticsWindow.defaultDays
         let orgId = try context.parameters.organizationId()
         let cached: CachedResponse
-        let source: ExportSource
+        let source: Source
         let period: String
         if let month {
             cached = try await reader.organizationReport(orgId, caller: userId, month: month)
             source = .month(try cached.decoded(OrganizationReport.self))
             period = month.description
         } else {
-            let days = days ?? AnalyticsWindow.defaultDays
             cached = try await reader.organization(orgId, caller: userId, days: days)
             source = .window(try cached.decoded(OrganizationStats.self))
             period = "last-\(days)-days"
         }
         let headers: HTTPFields = [
             .contentType: "text/csv; charset=utf-8; header=present", .cacheControl: "private, no-store", .xCache: cached.status.rawValue,
-            .contentDisposition: "attachment; filename=\"\(orgId.canonical)-\(name)-\(period).csv\"",
+            .contentDisposition: "attachment; filename=\"\(orgId.canonical)-\(rawValue)-\(period).csv\"",
         ]
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: render(source))))
+        let body = CSV.document(header: header, rows: rows(source))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }

@@ -26,6 +26,8 @@ struct PagesController<Context: RequestContext> {
         pages.get("me", use: me)
         pages.get("orgs/:orgId", use: organization)
         pages.get("orgs/:orgId/report", use: report)
+        pages.get("orgs/:orgId/members.csv", use: membersCSV)
+        pages.get("orgs/:orgId/teams.csv", use: teamsCSV)
         pages.get("usage/:usageId/feedback", use: feedbackForm)
         pages.post("usage/:usageId/feedback", use: sendFeedback)
         pages.get("login", use: loginForm)
@@ -90,6 +92,15 @@ struct PagesController<Context: RequestContext> {
         let month = try request.reportMonth()
         let answer = try await reader.organizationReport(try context.parameters.organizationId(), caller: user, month: month)
         return Responses.html(renderer.render(ReportPage(report: try Self.decode(OrganizationReport.self, answer)), page: "report"))
+    }
+
+    /// The report page's CSV links (`?days=` or `?month=`): the API's exports, for the signed-in reader.
+    @Sendable func membersCSV(_ request: Request, context: Context) async throws -> Response {
+        try await OrganizationExport.members.response(reader: reader, request: request, context: context) { try await session.user(request) }
+    }
+
+    @Sendable func teamsCSV(_ request: Request, context: Context) async throws -> Response {
+        try await OrganizationExport.teams.response(reader: reader, request: request, context: context) { try await session.user(request) }
     }
 
     /// `/usage/:usageId/feedback`: the widget for one of the reader's runs.
