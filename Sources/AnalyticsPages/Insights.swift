@@ -12,6 +12,12 @@ public enum Insights {
         Rounding.averageOneDecimal(runs * minutesSavedPerTest, 60) ?? 0
     }
 
+    /// "4.8" hours and "3" minutes per test for a page: the answer's money figures, or (an
+    /// answer cached before they existed) `hoursSaved(runs:)` at the default assumption.
+    static func savedTimeTexts(hours: Double?, minutesPerTest: Double?, runs: Int) -> (hours: String, minutes: String) {
+        (PageFormat.decimal(hours ?? hoursSaved(runs: runs)), PageFormat.decimal(minutesPerTest ?? Double(minutesSavedPerTest)))
+    }
+
     /// The newest rated version against the next older rated one, when the newer is rated
     /// better by at least 1 %: `versions` come newest first (the answer's semantic-version order).
     public static func versionComparison(_ versions: [PackageStats.VersionBreakdown]) -> String? {

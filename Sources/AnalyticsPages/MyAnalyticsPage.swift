@@ -51,13 +51,13 @@ public struct MyAnalyticsPage: Sendable {
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         creditsText = PageFormat.grouped(stats.creditsSpent)
         let money = stats.money
-        hoursSavedText = PageFormat.decimal(money?.hoursSaved ?? Insights.hoursSaved(runs: stats.totalRuns))
-        minutesPerTest = PageFormat.decimal(money?.prices.minutesSavedPerTest ?? Double(Insights.minutesSavedPerTest))
+        (hoursSavedText, minutesPerTest) = Insights.savedTimeTexts(
+            hours: money?.hoursSaved, minutesPerTest: money?.prices.minutesSavedPerTest, runs: stats.totalRuns)
         hasMoney = money != nil
-        subscriptionText = money.map { PageFormat.usd($0.subscriptionUsd) } ?? ""
-        creditsValueText = money.map { PageFormat.usd($0.creditsValueUsd) } ?? ""
-        packCostText = money.map { PageFormat.usd($0.packCostUsd) } ?? ""
-        savedText = money.map { PageFormat.usd($0.savedUsd) } ?? ""
+        subscriptionText = PageFormat.usd(money?.subscriptionUsd)
+        creditsValueText = PageFormat.usd(money?.creditsValueUsd)
+        packCostText = PageFormat.usd(money?.packCostUsd)
+        savedText = PageFormat.usd(money?.savedUsd)
         savedPctText = money?.savedPct.map { PageFormat.decimal($0) + "%" } ?? "–"
         let advice = stats.costAdvice
         hasAdvice = advice != nil
@@ -65,7 +65,7 @@ public struct MyAnalyticsPage: Sendable {
             "You use \($0.model) \(PageFormat.grouped($0.runs)) times (\(PageFormat.usd($0.creditsUsd))): try \($0.suggestedModel) for "
                 + "\(PageFormat.decimal($0.savingPct))% cost savings"
         } ?? ""
-        adviceSavingText = advice.map { PageFormat.usd($0.savingUsd) } ?? ""
+        adviceSavingText = PageFormat.usd(advice?.savingUsd)
         avgResponseText = stats.avgResponseTime.map { PageFormat.duration(milliseconds: $0) } ?? "–"
         mostUsedModel = stats.mostUsedModel ?? "–"
         let efficiency = Insights.modelEfficiency(stats.modelUsage)

@@ -76,15 +76,15 @@ public struct OrganizationPage: Sendable {
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         creditsText = PageFormat.grouped(stats.totalCredits)
         let money = stats.money
-        hoursSavedText = PageFormat.decimal(money?.hoursSaved ?? Insights.hoursSaved(runs: stats.totalRuns))
-        minutesPerTest = PageFormat.decimal(money?.prices.minutesSavedPerTest ?? Double(Insights.minutesSavedPerTest))
+        (hoursSavedText, minutesPerTest) = Insights.savedTimeTexts(
+            hours: money?.hoursSaved, minutesPerTest: money?.prices.minutesSavedPerTest, runs: stats.totalRuns)
         hasMoney = money != nil
-        investmentText = money.map { PageFormat.usd($0.investmentUsd) } ?? ""
-        orgPriceText = money.map { PageFormat.usd($0.orgPriceUsd) } ?? ""
-        membersPriceText = money.map { PageFormat.usd($0.membersPriceUsd) } ?? ""
-        valueText = money.map { PageFormat.usd($0.valueUsd) } ?? ""
-        hourlyText = money.map { PageFormat.usd($0.prices.hourlyValueUsd) } ?? ""
-        roiText = money?.roiMultiple.map { PageFormat.decimal($0) + "×" } ?? "–"
+        investmentText = PageFormat.usd(money?.investmentUsd)
+        orgPriceText = PageFormat.usd(money?.orgPriceUsd)
+        membersPriceText = PageFormat.usd(money?.membersPriceUsd)
+        valueText = PageFormat.usd(money?.valueUsd)
+        hourlyText = PageFormat.usd(money?.prices.hourlyValueUsd)
+        roiText = PageFormat.multiple(money?.roiMultiple)
         reportPath = "\(orgPath)/report"
         let earlier = previous.map { Array($0.dailyUsage.prefix($0.dailyUsage.count - stats.days)) } ?? []
         hasPrevious = previous != nil

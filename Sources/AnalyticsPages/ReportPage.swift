@@ -97,7 +97,7 @@ public struct ReportPage: Sendable {
         hoursText = PageFormat.decimal(report.hoursSaved)
         hourlyText = PageFormat.usd(report.prices.hourlyValueUsd)
         minutesPerTest = PageFormat.decimal(report.prices.minutesSavedPerTest)
-        roiText = report.roiMultiple.map { PageFormat.decimal($0) + "×" } ?? "–"
+        roiText = PageFormat.multiple(report.roiMultiple)
         hasPackages = !report.topPackages.isEmpty
         packages = report.topPackages.map {
             Package(name: $0.name, runsText: PageFormat.grouped($0.runs), usersText: PageFormat.grouped($0.uniqueUsers))
@@ -113,6 +113,12 @@ public struct ReportPage: Sendable {
 }
 
 extension PageFormat {
+    /// `usd(value)`, or "" without a value (an answer cached before it had money).
+    public static func usd(_ value: Double?) -> String { value.map { usd($0) } ?? "" }
+
+    /// A return on investment: 42.3 → "42.3×"; nil → "–".
+    public static func multiple(_ value: Double?) -> String { value.map { decimal($0) + "×" } ?? "–" }
+
     /// Dollars as people read them: 16869 → "$16,869.00", 2.5 → "$2.50", -1 → "-$1.00".
     public static func usd(_ value: Double) -> String {
         let cents = Int((value * 100).rounded(.toNearestOrAwayFromZero))

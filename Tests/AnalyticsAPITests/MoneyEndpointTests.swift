@@ -249,6 +249,15 @@ struct MoneyEndpointTests {
         return Org(id: org, owner: owner, member: dev, month: month)
     }
 
+    /// `body` with the app, a fixture, `makeOrganization` and its owner's bearer header.
+    static func withOrganization(_ body: @escaping @Sendable (any TestClientProtocol, Fixture, Org, HTTPFields) async throws -> Void) async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let org = try await makeOrganization(f)
+            try await body(client, f, org, Tokens.bearer(try await Tokens.sign(user: org.owner)))
+        }
+    }
+
     static func expectedReport(_ f: Fixture, _ org: Org, prices p: PriceText) async throws -> (
         totals: [String?], packages: [[String?]], teams: [[String?]], members: [[String?]]
     ) {
@@ -297,10 +306,7 @@ struct MoneyEndpointTests {
     }
 
     @Test func monthlyReportFigures() async throws {
-        try await withApp { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let org = try await Self.makeOrganization(f)
-            let token = Tokens.bearer(try await Tokens.sign(user: org.owner))
+        try await Self.withOrganization { client, f, org, token in
             let response = try await client.get("/api/v1/analytics/organization/\(org.id)/report?month=\(org.month)", headers: token)
             #expect(response.status == .ok)
             #expect(response.headers[.cacheControl] == "private, no-store")
@@ -327,7 +333,7 @@ struct MoneyEndpointTests {
                     == expected.teams.map { $0.map { $0 ?? "" } })
             #expect(
                 report.memberActivity.map {
-                    [$0.username, $0.team, String($0.runs), String($0.credits_spent), String(format: "%.2f", $0.credits_usd), $0.last_active]
+                    [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), String(format: "%.2f", $0.credits_usd ?? -1), $0.last_active]
                 } == expected.members.map { $0.map { $0 ?? "" } })
             #expect(report.previousMonth == org.month.previous.description)
             #expect(report.nextMonth == org.month.next.description)
@@ -358,10 +364,7 @@ struct MoneyEndpointTests {
     }
 
     @Test func organizationWindowMoney() async throws {
-        try await withApp { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let org = try await Self.makeOrganization(f)
-            let token = Tokens.bearer(try await Tokens.sign(user: org.owner))
+        try await Self.withOrganization { client, f, org, token in
             for days in [7, 30, 90] {
                 let stats = try await client.get("/api/v1/analytics/organization/\(org.id)?days=\(days)", headers: token).json(OrganizationStats.self)
                 let p = PriceText()
@@ -431,10 +434,7 @@ struct MoneyEndpointTests {
     }
 
     @Test func csvExportsForAMonthAndAWindow() async throws {
-        try await withApp { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let org = try await Self.makeOrganization(f)
-            let token = Tokens.bearer(try await Tokens.sign(user: org.owner))
+        try await Self.withOrganization { client, f, org, token in
             let base = "/api/v1/analytics/organization/\(org.id)"
             let expected = try await Self.expectedReport(f, org, prices: PriceText())
 
@@ -479,12 +479,9 @@ struct MoneyEndpointTests {
     // MARK: Bad input, authorization, cache
 
     @Test func badInputAndAuthorization() async throws {
-        try await withApp { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let org = try await Self.makeOrganization(f)
+        try await Self.withOrganization { client, f, org, owner in
             let other = try await f.organization("other-co")
             let outsider = try await f.user("outsider")
-            let owner = Tokens.bearer(try await Tokens.sign(user: org.owner))
             let member = Tokens.bearer(try await Tokens.sign(user: org.member))  // a plain member: not owner/admin
             let before = try await f.databaseDigest()
             let future = ReportMonth(containing: Date()).next.description
@@ -529,10 +526,7 @@ struct MoneyEndpointTests {
     }
 
     @Test func reportIsCachedAndShowsWrites() async throws {
-        try await withApp { client, deps in
-            let f = Fixture(postgres: deps.postgres)
-            let org = try await Self.makeOrganization(f)
-            let token = Tokens.bearer(try await Tokens.sign(user: org.owner))
+        try await Self.withOrganization { client, f, org, token in
             let path = "/api/v1/analytics/organization/\(org.id)/report?month=\(org.month)"
             let first = try await client.get(path, headers: token)
             #expect(first.cacheStatus == "MISS")

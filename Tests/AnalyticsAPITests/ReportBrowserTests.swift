@@ -70,30 +70,21 @@ struct ReportBrowserTests {
     }
 
     @Test func reportMeAndOrganizationShowTheJSONFiguresAndTheReportPrintsOnTwoPages() async throws {
-        let dependencies = try await SharedApp.shared.get()
-        let router = await buildRouter(dependencies)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
-        try await app.test(.live) { client in
-            let base = "http://127.0.0.1:\(try #require(client.port))"
-            let f = Fixture(postgres: dependencies.postgres)
-            let world = try await Self.makeWorld(f)
+        try await withBrowser { page, base, client, dependencies in
+            let world = try await Self.makeWorld(Fixture(postgres: dependencies.postgres))
             let token = try await Tokens.sign(user: world.owner)
-            let browser = try await HeadlessBrowser.launch()
-            do {
-                let page = try await browser.newPage(width: 1280, height: 900)
-                try await Self.report(page, base: base, client: client, world: world, token: token)
-                try await Self.me(page, base: base, client: client, token: token)
-                try await Self.organization(page, base: base, client: client, world: world, token: token)
-            } catch {
-                await browser.close()
-                throw error
-            }
-            await browser.close()
+            try await Self.report(page, base: base, client: client, world: world, token: token)
+            try await Self.me(page, base: base, client: client, token: token)
+            try await Self.organization(page, base: base, client: client, world: world, token: token)
         }
     }
 
     static func figure(_ page: BrowserPage, _ name: String) async throws -> String? { try await BrowserPageTests.figure(page, name) }
+
+    /// Each `data-figure` shows its dollars as the page writes them.
+    static func expectDollars(_ page: BrowserPage, _ figures: [(String, Double)]) async throws {
+        for (name, value) in figures { #expect(try await figure(page, name) == PageFormat.usd(value), "\(name)") }
+    }
 
     static func report(_ page: BrowserPage, base: String, client: some TestClientProtocol, world: World, token: String) async throws {
         let org = world.org.uuidString.lowercased()
@@ -111,12 +102,12 @@ struct ReportBrowserTests {
         #expect(try await figure(page, "previousMonthRuns") == PageFormat.grouped(json.previousMonthRuns))
         let change = try #require(json.changePct)
         #expect(try await figure(page, "changePct") == (change > 0 ? "Up " : "Down ") + PageFormat.decimal(abs(change)) + "%")
-        for (name, value) in [
-            ("investmentUsd", json.investmentUsd), ("orgPriceUsd", json.orgPriceUsd), ("membersPriceUsd", json.membersPriceUsd),
-            ("valueUsd", json.valueUsd),
-        ] {
-            #expect(try await figure(page, name) == PageFormat.usd(value), "\(name)")
-        }
+        try await expectDollars(
+            page,
+            [
+                ("investmentUsd", json.investmentUsd), ("orgPriceUsd", json.orgPriceUsd), ("membersPriceUsd", json.membersPriceUsd),
+                ("valueUsd", json.valueUsd),
+            ])
         #expect(try await figure(page, "hoursSaved") == PageFormat.decimal(json.hoursSaved))
         #expect(try await figure(page, "roiMultiple") == json.roiMultiple.map { PageFormat.decimal($0) + "×" })
         #expect(try await page.texts("#top-packages tbody td:nth-child(1)") == json.topPackages.map(\.name))
@@ -157,10 +148,12 @@ struct ReportBrowserTests {
         try await page.goto(base + "/me")
         let json = try await client.get("/api/v1/analytics/user/me?days=30", headers: Tokens.bearer(token)).json(UserStats.self)
         let money = try #require(json.money)
-        #expect(try await figure(page, "subscriptionUsd") == PageFormat.usd(money.subscriptionUsd))
-        #expect(try await figure(page, "creditsValueUsd") == PageFormat.usd(money.creditsValueUsd))
-        #expect(try await figure(page, "packCostUsd") == PageFormat.usd(money.packCostUsd))
-        #expect(try await figure(page, "savedUsd") == PageFormat.usd(money.savedUsd))
+        try await expectDollars(
+            page,
+            [
+                ("subscriptionUsd", money.subscriptionUsd), ("creditsValueUsd", money.creditsValueUsd), ("packCostUsd", money.packCostUsd),
+                ("savedUsd", money.savedUsd),
+            ])
         #expect(try await figure(page, "savedPct") == money.savedPct.map { PageFormat.decimal($0) + "%" })
         #expect(try await figure(page, "hoursSaved") == PageFormat.decimal(money.hoursSaved) + " h")
         let advice = try #require(json.costAdvice)
@@ -175,10 +168,12 @@ struct ReportBrowserTests {
         try await page.goto(base + "/orgs/\(org)?days=90")
         let json = try await client.get("/api/v1/analytics/organization/\(org)?days=90", headers: Tokens.bearer(token)).json(OrganizationStats.self)
         let money = try #require(json.money)
-        #expect(try await figure(page, "investmentUsd") == PageFormat.usd(money.investmentUsd))
-        #expect(try await figure(page, "orgPriceUsd") == PageFormat.usd(money.orgPriceUsd))
-        #expect(try await figure(page, "membersPriceUsd") == PageFormat.usd(money.membersPriceUsd))
-        #expect(try await figure(page, "valueUsd") == PageFormat.usd(money.valueUsd))
+        try await expectDollars(
+            page,
+            [
+                ("investmentUsd", money.investmentUsd), ("orgPriceUsd", money.orgPriceUsd), ("membersPriceUsd", money.membersPriceUsd),
+                ("valueUsd", money.valueUsd),
+            ])
         #expect(try await figure(page, "roiMultiple") == money.roiMultiple.map { PageFormat.decimal($0) + "×" })
         #expect(try await figure(page, "hoursSaved") == PageFormat.decimal(money.hoursSaved) + " h")
         #expect(try await page.attribute("[data-link=report]", "href") == "/orgs/\(org)/report")

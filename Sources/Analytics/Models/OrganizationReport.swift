@@ -35,8 +35,9 @@ public struct OrganizationReport: Codable, Sendable, Equatable {
     @Nullable public var nextMonth: String?
     /// Whether the month is over (false: the current month, so far).
     public var complete: Bool
-    /// Every user with runs of the organization in the month, most runs first (then username).
-    public var memberActivity: [Member]
+    /// Every user with runs of the organization in the month, most runs first (then username):
+    /// the organization answer's members, with their team and the value of their credits.
+    public var memberActivity: [OrganizationStats.Member]
     /// The prices the money figures were computed with.
     public var prices: PriceSheet
 
@@ -51,16 +52,6 @@ public struct OrganizationReport: Codable, Sendable, Equatable {
         public var runs: Int
         public var credits: Int
         public var creditsUsd: Double
-    }
-
-    public struct Member: Codable, Sendable, Equatable {
-        @CanonicalUUID public var user_id: UUID
-        public var username: String
-        public var team: String
-        public var runs: Int
-        public var credits_spent: Int
-        public var credits_usd: Double
-        public var last_active: String
     }
 
     /// The figures a report is made of, as the query reads them.
@@ -121,9 +112,9 @@ public struct OrganizationReport: Codable, Sendable, Equatable {
         nextMonth = figures.month < current ? figures.month.next.description : nil
         complete = figures.month < current
         memberActivity = figures.memberActivity.map {
-            Member(
-                user_id: $0.id, username: $0.username, team: $0.team, runs: $0.runs, credits_spent: $0.credits,
-                credits_usd: prices.creditsUsd($0.credits), last_active: $0.lastActive)
+            OrganizationStats.Member(
+                user_id: $0.id, username: $0.username, runs: $0.runs, credits_spent: $0.credits, last_active: $0.lastActive, team: $0.team,
+                credits_usd: prices.creditsUsd($0.credits))
         }
         recommendations = []
         recommendations = Recommendations.make(for: self)

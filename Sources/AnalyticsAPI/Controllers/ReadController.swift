@@ -36,10 +36,20 @@ struct ReadController<Context: RequestContext> {
     }
 
     @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
+        try await organizationRead(request, context: context, { try $0.days() }) { orgId, caller, days in
+            try await reader.organization(orgId, caller: caller, days: days)
+        }
+    }
+
+    /// An organization's private answer: the caller (401), then the query's `parameter` (400),
+    /// then the organization and the caller's role (403) as `read` checks them.
+    func organizationRead<Parameter>(
+        _ request: Request, context: Context, _ parameter: (Request) throws -> Parameter,
+        read: (UUID, UUID, Parameter) async throws -> CachedResponse
+    ) async throws -> Response {
         let userId = try await authenticator.userId(from: request)
-        let days = try request.days()
-        let orgId = try context.parameters.organizationId()
-        let cached = try await reader.organization(orgId, caller: userId, days: days)
+        let value = try parameter(request)
+        let cached = try await read(try context.parameters.organizationId(), userId, value)
         return Responses.cached(cached, request: request, visibility: .privateData)
     }
 

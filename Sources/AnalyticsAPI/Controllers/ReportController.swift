@@ -9,11 +9,9 @@ import Hummingbird
 /// the organization answer (`?days=`) or of the report (`?month=`), through the same cache.
 extension ReadController {
     @Sendable func organizationReport(_ request: Request, context: Context) async throws -> Response {
-        let userId = try await authenticator.userId(from: request)
-        let month = try request.reportMonth()
-        let orgId = try context.parameters.organizationId()
-        let cached = try await reader.organizationReport(orgId, caller: userId, month: month)
-        return Responses.cached(cached, request: request, visibility: .privateData)
+        try await organizationRead(request, context: context, { try $0.reportMonth() }) { orgId, caller, month in
+            try await reader.organizationReport(orgId, caller: caller, month: month)
+        }
     }
 
     @Sendable func membersCSV(_ request: Request, context: Context) async throws -> Response {
@@ -50,18 +48,18 @@ enum OrganizationExport: String {
 
     func rows(_ source: Source) -> [[String]] {
         switch (self, source) {
-        case (.members, .window(let stats)):
-            stats.memberActivity.map {
+        case (.members, _):
+            let members = switch source {
+            case .window(let stats): stats.memberActivity
+            case .month(let report): report.memberActivity
+            }
+            return members.map {
                 [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
             }
-        case (.members, .month(let report)):
-            report.memberActivity.map {
-                [$0.username, $0.team, String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
-            }
         case (.teams, .window(let stats)):
-            stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.credits_usd)] }
+            return stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.credits_usd)] }
         case (.teams, .month(let report)):
-            report.teams.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.creditsUsd)] }
+            return report.teams.map { [$0.team, String($0.runs), String($0.credits), CSV.usd($0.creditsUsd)] }
         }
     }
 
