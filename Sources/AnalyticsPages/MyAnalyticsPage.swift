@@ -61,10 +61,11 @@ public struct MyAnalyticsPage: Sendable {
         savedPctText = money?.savedPct.map { PageFormat.decimal($0) + "%" } ?? "–"
         let advice = stats.costAdvice
         hasAdvice = advice != nil
-        adviceText = advice.map {
-            "You use \($0.model) \(PageFormat.grouped($0.runs)) times (\(PageFormat.usd($0.creditsUsd))): try \($0.suggestedModel) for "
-                + "\(PageFormat.decimal($0.savingPct))% cost savings"
-        } ?? ""
+        adviceText =
+            advice.map {
+                "You use \($0.model) \(PageFormat.grouped($0.runs)) times (\(PageFormat.usd($0.creditsUsd))): try \($0.suggestedModel) for "
+                    + "\(PageFormat.decimal($0.savingPct))% cost savings"
+            } ?? ""
         adviceSavingText = PageFormat.usd(advice?.savingUsd)
         avgResponseText = stats.avgResponseTime.map { PageFormat.duration(milliseconds: $0) } ?? "–"
         mostUsedModel = stats.mostUsedModel ?? "–"

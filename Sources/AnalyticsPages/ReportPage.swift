@@ -104,7 +104,9 @@ public struct ReportPage: Sendable {
         }
         hasTeams = !report.teams.isEmpty
         teams = report.teams.map {
-            Team(team: $0.team, runsText: PageFormat.grouped($0.runs), creditsText: PageFormat.grouped($0.credits), usdText: PageFormat.usd($0.creditsUsd))
+            Team(
+                team: $0.team, runsText: PageFormat.grouped($0.runs), creditsText: PageFormat.grouped($0.credits),
+                usdText: PageFormat.usd($0.creditsUsd))
         }
         recommendations = report.recommendations
     }

@@ -45,8 +45,9 @@ public struct EnvironmentReader {
             parts.count == 1 || (1...fractionDigits).contains(parts[1].count),
             let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")), range.contains(value)
         else {
-            problems.append("\(name)=\(quoted(text)): expected a decimal number from \(range.lowerBound) to \(range.upperBound) "
-                + "with at most \(fractionDigits) decimals")
+            problems.append(
+                "\(name)=\(quoted(text)): expected a decimal number from \(range.lowerBound) to \(range.upperBound) "
+                    + "with at most \(fractionDigits) decimals")
             return nil
         }
         return value

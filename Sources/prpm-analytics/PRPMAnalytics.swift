@@ -163,7 +163,7 @@ struct Worker: AsyncParsableCommand {
 
 struct SQL: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the statements an answer runs (package, user, organization, organization-report) or a write's (ingest, feedback), for pgbench.",
+        abstract: "Print the statements of an answer (package, user, organization, organization-report) or a write (ingest, feedback).",
         discussion: "Each statement ends with a semicolon and a newline; parameters are $1, $2, … as the service binds them.")
 
     @Argument(help: "package | user | organization | organization-report | ingest | feedback") var answer: String

@@ -166,7 +166,8 @@ struct MoneyEndpointTests {
         let text = PriceText(individual: "7.5", org: "120", member: "3.25", creditValue: "0.015", pack: "0.05", hourly: "75", minutes: "4.5")
         let config = try RuntimeConfig(environment: [
             "PRICE_INDIVIDUAL_MONTHLY_USD": text.individual, "PRICE_ORG_MONTHLY_USD": text.org, "PRICE_ORG_MEMBER_MONTHLY_USD": text.member,
-            "CREDIT_VALUE_USD": text.creditValue, "CREDIT_PACK_USD": text.pack, "HOURLY_VALUE_USD": text.hourly, "MINUTES_SAVED_PER_TEST": text.minutes,
+            "CREDIT_VALUE_USD": text.creditValue, "CREDIT_PACK_USD": text.pack, "HOURLY_VALUE_USD": text.hourly,
+            "MINUTES_SAVED_PER_TEST": text.minutes,
         ])
         let queries = AnalyticsQueries(postgres: postgres, prices: config.prices)
         let stats = try await queries.userStats(userId: user, window: AnalyticsWindow(days: 30))
@@ -333,7 +334,10 @@ struct MoneyEndpointTests {
                     == expected.teams.map { $0.map { $0 ?? "" } })
             #expect(
                 report.memberActivity.map {
-                    [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), String(format: "%.2f", $0.credits_usd ?? -1), $0.last_active]
+                    [
+                        $0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), String(format: "%.2f", $0.credits_usd ?? -1),
+                        $0.last_active,
+                    ]
                 } == expected.members.map { $0.map { $0 ?? "" } })
             #expect(report.previousMonth == org.month.previous.description)
             #expect(report.nextMonth == org.month.next.description)
@@ -472,7 +476,9 @@ struct MoneyEndpointTests {
             }
             let windowTeams = Self.parseCSV(try await client.get("\(base)/teams.csv?days=90", headers: token).text)
             let stats = try await client.get("\(base)?days=90", headers: token).json(OrganizationStats.self)
-            #expect(windowTeams.dropFirst().map { $0.map(unescape) } == stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), String(format: "%.2f", Double($0.credits) / 100)] })
+            #expect(
+                windowTeams.dropFirst().map { $0.map(unescape) }
+                    == stats.teamAllocation.map { [$0.team, String($0.runs), String($0.credits), String(format: "%.2f", Double($0.credits) / 100)] })
         }
     }
 
@@ -489,7 +495,8 @@ struct MoneyEndpointTests {
             let bad: [(String, HTTPResponse.Status)] = [
                 ("month=2026-13", .badRequest), ("month=2026-00", .badRequest), ("month=abc", .badRequest), ("month=", .badRequest),
                 ("month=2026-1", .badRequest), ("month=2026-011", .badRequest), ("month=+2026-01", .badRequest), ("month=1999-12", .badRequest),
-                ("month=2026-01%00", .badRequest), ("month=2026%0A-01", .badRequest), ("month=\(future)", .badRequest), ("month=9999-12", .badRequest),
+                ("month=2026-01%00", .badRequest), ("month=2026%0A-01", .badRequest), ("month=\(future)", .badRequest),
+                ("month=9999-12", .badRequest),
                 ("month=\(huge)", .badRequest), ("month=%E2%80%8F2026-01", .badRequest), ("month=2026-01&month=2026-02", .ok),
             ]
             let paths = ["report", "members.csv", "teams.csv"]
@@ -502,7 +509,9 @@ struct MoneyEndpointTests {
                         #expect((response.object["error"] as? [String: Any])?["message"] is String)
                     }
                 }
-                #expect(try await client.get("/api/v1/analytics/organization/\(org.id)/\(path)?month=\(future)", headers: owner).errorCode == "month_not_started")
+                #expect(
+                    try await client.get("/api/v1/analytics/organization/\(org.id)/\(path)?month=\(future)", headers: owner).errorCode
+                        == "month_not_started")
                 // Unauthenticated, a plain member, an outsider, another org, an unknown org, not a UUID.
                 let unauthenticated = try await client.get("/api/v1/analytics/organization/\(org.id)/\(path)")
                 #expect(unauthenticated.status == .unauthorized && unauthenticated.headers[.wwwAuthenticate] == "Bearer")
@@ -534,7 +543,8 @@ struct MoneyEndpointTests {
             #expect(second.cacheStatus == "HIT")
             #expect(first.text == second.text)
             // The CSV of the month reads the same entry.
-            #expect(try await client.get("/api/v1/analytics/organization/\(org.id)/teams.csv?month=\(org.month)", headers: token).cacheStatus == "HIT")
+            #expect(
+                try await client.get("/api/v1/analytics/organization/\(org.id)/teams.csv?month=\(org.month)", headers: token).cacheStatus == "HIT")
             // A write through the API marks the organization: its reports show it (CACHE_PUBLIC_LAG_S is 0 here).
             let at = Self.start(org.month).addingTimeInterval(3600 * 30)
             let event = """

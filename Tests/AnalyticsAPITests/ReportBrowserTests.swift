@@ -36,9 +36,10 @@ struct ReportBrowserTests {
             members.append(user)
         }
         var packages: [(id: UUID, name: String)] = []
-        for name in ["code-reviewer", "test-writer", "bug-finder", "doc-writer", "sql-helper", "regex-pal", "commit-msg", "api-designer",
-            "refactorer", "security-audit", "perf-tuner", "i18n-helper"]
-        {
+        for name in [
+            "code-reviewer", "test-writer", "bug-finder", "doc-writer", "sql-helper", "regex-pal", "commit-msg", "api-designer",
+            "refactorer", "security-audit", "perf-tuner", "i18n-helper",
+        ] {
             packages.append(try await f.package(name))
         }
         let month = ReportMonth(containing: Date()).previous
@@ -158,7 +159,10 @@ struct ReportBrowserTests {
         #expect(try await figure(page, "hoursSaved") == PageFormat.decimal(money.hoursSaved) + " h")
         let advice = try #require(json.costAdvice)
         #expect(advice.model == "gpt-4o" && advice.suggestedModel == "claude-3-haiku-20240307")
-        #expect(try await figure(page, "costAdvice")?.hasPrefix("You use gpt-4o \(advice.runs) times (\(PageFormat.usd(advice.creditsUsd))): try claude-3-haiku-20240307 for \(PageFormat.decimal(advice.savingPct))% cost savings") == true)
+        #expect(
+            try await figure(page, "costAdvice")?.hasPrefix(
+                "You use gpt-4o \(advice.runs) times (\(PageFormat.usd(advice.creditsUsd))): try claude-3-haiku-20240307 for \(PageFormat.decimal(advice.savingPct))% cost savings"
+            ) == true)
         #expect(try await figure(page, "savingUsd") == PageFormat.usd(advice.savingUsd))
         try await page.screenshot(to: screenshots.appendingPathComponent("me-money.png").path)
     }

@@ -49,10 +49,11 @@ enum OrganizationExport: String {
     func rows(_ source: Source) -> [[String]] {
         switch (self, source) {
         case (.members, _):
-            let members = switch source {
-            case .window(let stats): stats.memberActivity
-            case .month(let report): report.memberActivity
-            }
+            let members =
+                switch source {
+                case .window(let stats): stats.memberActivity
+                case .month(let report): report.memberActivity
+                }
             return members.map {
                 [$0.username, $0.team ?? "", String($0.runs), String($0.credits_spent), CSV.usd($0.credits_usd), $0.last_active]
             }
