@@ -1,4 +1,5 @@
 import Analytics
+import AnalyticsPages
 import AnalyticsRuntime
 import Foundation
 import HTTPTypes
@@ -555,6 +556,50 @@ struct MoneyEndpointTests {
             #expect(ingest.status == .created)
             let after = try await client.get(path, headers: token).json(OrganizationReport.self)
             #expect(after.totalRuns == (try first.json(OrganizationReport.self)).totalRuns + 1)
+        }
+    }
+}
+
+@Suite("Monthly report page", .serialized)
+struct ReportPageTests {
+    @Test func ownersSeeTheReportOthersGetErrorPages() async throws {
+        try await MoneyEndpointTests.withOrganization { client, f, org, _ in
+            let ownerCookie = cookie(try await Tokens.sign(user: org.owner))
+            let page = try await client.get("/orgs/\(org.id)/report?month=\(org.month)", headers: ownerCookie)
+            #expect(page.status == .ok && page.headers[.cacheControl] == "private, no-store")
+            let report = try await client.get(
+                "/api/v1/analytics/organization/\(org.id)/report?month=\(org.month)", headers: Tokens.bearer(try await Tokens.sign(user: org.owner))
+            ).json(OrganizationReport.self)
+            let html = page.text
+            #expect(html.contains(#"data-figure="totalRuns">\#(PageFormat.grouped(report.totalRuns))<"#))
+            #expect(html.contains(#"data-figure="investmentUsd">\#(PageFormat.usd(report.investmentUsd))<"#))
+            #expect(html.contains("@media print") && html.contains("@page"))
+            // Names are escaped (the formula-like user is not on the page, the team is in the table).
+            #expect(html.contains("+frontend, &quot;web&quot;") && !html.contains("+frontend, \"web\""))
+            // The page's CSV links answer the API's bytes for the cookie's reader.
+            for name in ["members", "teams"] {
+                let viaPage = try await client.get("/orgs/\(org.id)/\(name).csv?month=\(org.month)", headers: ownerCookie)
+                let viaAPI = try await client.get(
+                    "/api/v1/analytics/organization/\(org.id)/\(name).csv?month=\(org.month)",
+                    headers: Tokens.bearer(try await Tokens.sign(user: org.owner)))
+                #expect(viaPage.status == .ok && viaPage.text == viaAPI.text)
+            }
+            // Not signed in: the login form (401); a plain member or an unknown org: the 403 page; a bad month: the 400 page.
+            let anonymous = try await client.get("/orgs/\(org.id)/report")
+            #expect(anonymous.status == .unauthorized && anonymous.text.contains("Sign in"))
+            #expect(try await client.get("/orgs/\(org.id)/members.csv").status == .unauthorized)
+            for (headers, path) in [
+                (cookie(try await Tokens.sign(user: org.member)), "/orgs/\(org.id)/report"),
+                (ownerCookie, "/orgs/\(UUID())/report"), (ownerCookie, "/orgs/not-a-uuid/report"),
+                (cookie(try await Tokens.sign(user: org.member)), "/orgs/\(org.id)/teams.csv?month=\(org.month)"),
+            ] {
+                let refused = try await client.get(path, headers: headers)
+                #expect(refused.status == .forbidden && refused.text.contains("<h1>Not allowed</h1>"), "\(path)")
+            }
+            for month in ["2026-13", "abc", ReportMonth(containing: Date()).next.description, "%00"] {
+                let bad = try await client.get("/orgs/\(org.id)/report?month=\(month)", headers: ownerCookie)
+                #expect(bad.status == .badRequest && bad.headers[.contentType]?.hasPrefix("text/html") == true, "\(month)")
+            }
         }
     }
 }
