@@ -565,6 +565,7 @@ struct ReportPageTests {
     @Test func ownersSeeTheReportOthersGetErrorPages() async throws {
         try await MoneyEndpointTests.withOrganization { client, f, org, _ in
             let ownerCookie = cookie(try await Tokens.sign(user: org.owner))
+            let before = try await f.databaseDigest()
             let page = try await client.get("/orgs/\(org.id)/report?month=\(org.month)", headers: ownerCookie)
             #expect(page.status == .ok && page.headers[.cacheControl] == "private, no-store")
             let report = try await client.get(
@@ -600,6 +601,7 @@ struct ReportPageTests {
                 let bad = try await client.get("/orgs/\(org.id)/report?month=\(month)", headers: ownerCookie)
                 #expect(bad.status == .badRequest && bad.headers[.contentType]?.hasPrefix("text/html") == true, "\(month)")
             }
+            #expect(try await f.databaseDigest() == before)
         }
     }
 }
