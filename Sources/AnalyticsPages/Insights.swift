@@ -3,8 +3,9 @@ import Analytics
 /// The sentences the pages derive from an answer's figures ("v2.0 has 15% better ratings than
 /// v1.5", "Use Sonnet for 28% faster results"). Pure rules, unit tested.
 public enum Insights {
-    /// Minutes one playground test saves against trying a prompt by hand (the design's ROI
-    /// assumption, printed on the pages that use it).
+    /// Minutes one playground test saves against trying a prompt by hand: the default of
+    /// `MINUTES_SAVED_PER_TEST`. The pages print the answers' own figure (`money.prices`); this
+    /// is only for an answer cached before it had one.
     public static let minutesSavedPerTest = 3
 
     /// Hours saved by `runs` tests at `minutesSavedPerTest` each, one decimal.
