@@ -139,7 +139,13 @@ struct ReportBrowserTests {
             #expect((1...2).contains(pages), "\(paper): \(pages) pages")
             try pdf.write(to: screenshots.appendingPathComponent("report-\(paper).pdf"))
         }
-        #expect(try await page.evaluate("matchMedia('print').matches").bool == false)
+        // In print: no site header, footer, month links or buttons; the figures stay.
+        _ = try await page.command("Emulation.setEmulatedMedia", ["media": "print"])
+        let hidden = try await page.evaluate(
+            "['header', 'footer', '.report-nav'].map(s => getComputedStyle(document.querySelector(s)).display)")
+        #expect(hidden.array?.compactMap(\.string) == ["none", "none", "none"])
+        #expect(try await figure(page, "roiMultiple") == PageFormat.multiple(json.roiMultiple))
+        _ = try await page.command("Emulation.setEmulatedMedia", ["media": ""])
         // The next month (the current one) has no next link.
         try await page.goto(base + "/orgs/\(org)/report?month=\(world.month.next)")
         #expect(try await page.text("[data-link=next]") == nil)
