@@ -23,6 +23,8 @@ public struct OrganizationPage: Sendable {
     let hourlyText: String
     let roiText: String
     let reportPath: String
+    let membersCSVPath: String
+    let teamsCSVPath: String
     let hasPrevious: Bool
     let runsChange: Change
     let creditsChange: Change
@@ -86,6 +88,8 @@ public struct OrganizationPage: Sendable {
         hourlyText = PageFormat.usd(money?.prices.hourlyValueUsd)
         roiText = PageFormat.multiple(money?.roiMultiple)
         reportPath = "\(orgPath)/report"
+        membersCSVPath = "\(orgPath)/members.csv?days=\(stats.days)"
+        teamsCSVPath = "\(orgPath)/teams.csv?days=\(stats.days)"
         let earlier = previous.map { Array($0.dailyUsage.prefix($0.dailyUsage.count - stats.days)) } ?? []
         hasPrevious = previous != nil
         func change(_ current: Int, _ before: Int) -> Change {

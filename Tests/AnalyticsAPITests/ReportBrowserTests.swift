@@ -187,6 +187,11 @@ struct ReportBrowserTests {
         #expect(try await figure(page, "roiMultiple") == money.roiMultiple.map { PageFormat.decimal($0) + "×" })
         #expect(try await figure(page, "hoursSaved") == PageFormat.decimal(money.hoursSaved) + " h")
         #expect(try await page.attribute("[data-link=report]", "href") == "/orgs/\(org)/report")
+        let csvPath = try #require(try await page.attribute("[data-link=teams-csv]", "href"))
+        #expect(csvPath == "/orgs/\(org)/teams.csv?days=90")
+        let downloaded = try await page.evaluate("fetch('\(csvPath)').then(r => r.text())").string
+        let api = try await client.get("/api/v1/analytics/organization/\(org)/teams.csv?days=90", headers: Tokens.bearer(token))
+        #expect(downloaded == api.text)
         try await page.screenshot(to: screenshots.appendingPathComponent("organization-money.png").path)
     }
 }
