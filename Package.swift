@@ -189,7 +189,8 @@ let package = Package(
         .testTarget(
             name: "AnalyticsAPITests",
             dependencies: [
-                "AnalyticsAPI", "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Postgres", "Redis", "TestSupport",
+                "AnalyticsAPI", "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Postgres", "Redis", "Settings",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

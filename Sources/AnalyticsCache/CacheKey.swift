@@ -6,10 +6,16 @@ public enum CachedEndpoint: String, Sendable, CaseIterable {
     case package
     case user
     case organization
+    /// The monthly report of an organization (days slot: the month as `YYYYMM`). Judged by the
+    /// organization's write marks, like the organization answer.
+    case organizationReport = "organization-report"
     case trending
     /// Site-wide: refreshed by their TTL (`CACHE_TTL_TRENDING_S`), not by write marks.
     case popular
     case summary
+
+    /// The endpoint whose write marks judge this one's entries.
+    public var marks: CachedEndpoint { self == .organizationReport ? .organization : self }
 }
 
 /// `analytics:v1:{endpoint}:{entityId}:{days}`, entityId the canonical (lower-case) UUID.
@@ -34,8 +40,9 @@ public struct CacheKey: Sendable, Hashable, CustomStringConvertible {
     /// The lock that lets one replica compute a missing entry.
     public var lockKey: String { RedisKeyspace.computationLock(endpoint, entity: entityId, days: days) }
 
-    /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it).
-    public var entity: String { "\(endpoint.rawValue):\(entityId)" }
+    /// `{endpoint}:{entityId}`: what a write marks (every `days` variant of it; an organization's
+    /// marks judge its reports too).
+    public var entity: String { "\(endpoint.marks.rawValue):\(entityId)" }
 
     /// The time (ms) of the newest write to an entity: entries whose snapshot is older miss it.
     public static func writtenKey(ofEntity entity: String) -> String { RedisKeyspace.writeMark(ofEntity: entity) }

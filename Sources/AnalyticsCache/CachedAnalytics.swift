@@ -108,17 +108,29 @@ public struct CachedAnalytics: Sendable {
 
     /// The caller must be an owner or admin of the organization (checked before the cache).
     public func organization(_ orgId: UUID, caller: UUID, days: Int) async throws -> CachedResponse {
-        let authKey = "\(orgId.canonical):\(caller.canonical)"
-        let org: OrganizationRef
-        if let known = organizations[authKey] {
-            org = known
-        } else {
-            org = try await source.authorizeOrganizationAdmin(orgId: orgId, userId: caller)
-            organizations[authKey] = org
-        }
+        let org = try await authorizedOrganization(orgId, caller: caller)
         return try await cache.read(CacheKey(endpoint: .organization, entityId: orgId, days: days)) { [source] in
             try ResponseEncoding.encode(try await source.organizationStats(org, window: AnalyticsWindow(days: days)))
         }
+    }
+
+    /// The monthly report (key: the organization, days slot `YYYYMM`); owner or admin only, as
+    /// the organization answer, and judged by the same write marks.
+    public func organizationReport(_ orgId: UUID, caller: UUID, month: ReportMonth) async throws -> CachedResponse {
+        let org = try await authorizedOrganization(orgId, caller: caller)
+        return try await cache.read(CacheKey(endpoint: .organizationReport, entityId: orgId, days: month.number)) { [source] in
+            try ResponseEncoding.encode(try await source.organizationReport(org, month: month))
+        }
+    }
+
+    /// The organization when `caller` is one of its owners or admins (`organizationForbidden`
+    /// otherwise), remembered for `authCacheSeconds`.
+    private func authorizedOrganization(_ orgId: UUID, caller: UUID) async throws -> OrganizationRef {
+        let authKey = "\(orgId.canonical):\(caller.canonical)"
+        if let known = organizations[authKey] { return known }
+        let org = try await source.authorizeOrganizationAdmin(orgId: orgId, userId: caller)
+        organizations[authKey] = org
+        return org
     }
 
     public func trending(limit: Int) async throws -> CachedResponse {

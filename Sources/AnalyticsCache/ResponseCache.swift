@@ -40,7 +40,7 @@ public struct CachePolicy: Sendable {
     func snapshotAllowanceMillis(_ endpoint: CachedEndpoint) -> Int64 {
         switch endpoint {
         case .package, .trending, .popular, .summary: Int64(replicaLagAllowance.milliseconds)
-        case .user, .organization: 0
+        case .user, .organization, .organizationReport: 0
         }
     }
 
@@ -62,7 +62,7 @@ public struct CachePolicy: Sendable {
         switch endpoint {
         case .package: return packageTTL
         case .user: return userTTL
-        case .organization: return organizationTTL
+        case .organization, .organizationReport: return organizationTTL
         case .trending, .popular, .summary: return trendingTTL
         }
     }

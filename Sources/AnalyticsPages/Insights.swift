@@ -3,13 +3,20 @@ import Analytics
 /// The sentences the pages derive from an answer's figures ("v2.0 has 15% better ratings than
 /// v1.5", "Use Sonnet for 28% faster results"). Pure rules, unit tested.
 public enum Insights {
-    /// Minutes one playground test saves against trying a prompt by hand (the design's ROI
-    /// assumption, printed on the pages that use it).
+    /// Minutes one playground test saves against trying a prompt by hand: the default of
+    /// `MINUTES_SAVED_PER_TEST`. The pages print the answers' own figure (`money.prices`); this
+    /// is only for an answer cached before it had one.
     public static let minutesSavedPerTest = 3
 
     /// Hours saved by `runs` tests at `minutesSavedPerTest` each, one decimal.
     public static func hoursSaved(runs: Int) -> Double {
         Rounding.averageOneDecimal(runs * minutesSavedPerTest, 60) ?? 0
+    }
+
+    /// "4.8" hours and "3" minutes per test for a page: the answer's money figures, or (an
+    /// answer cached before they existed) `hoursSaved(runs:)` at the default assumption.
+    static func savedTimeTexts(hours: Double?, minutesPerTest: Double?, runs: Int) -> (hours: String, minutes: String) {
+        (PageFormat.decimal(hours ?? hoursSaved(runs: runs)), PageFormat.decimal(minutesPerTest ?? Double(minutesSavedPerTest)))
     }
 
     /// The newest rated version against the next older rated one, when the newer is rated

@@ -8,7 +8,18 @@ public struct MyAnalyticsPage: Sendable {
     let totalRunsText: String
     let creditsText: String
     let hoursSavedText: String
-    let minutesPerTest = Insights.minutesSavedPerTest
+    let minutesPerTest: String
+    let hasMoney: Bool
+    let subscriptionText: String
+    let creditsValueText: String
+    let packCostText: String
+    let savedText: String
+    let savedPctText: String
+    let hasAdvice: Bool
+    let adviceText: String
+    let adviceSavingText: String
+    let adviceMinimumRuns = CostAdvice.minimumRuns
+    let adviceTolerance = CostAdvice.successTolerance
     let avgResponseText: String
     let mostUsedModel: String
     let hasEfficiency: Bool
@@ -39,7 +50,23 @@ public struct MyAnalyticsPage: Sendable {
         windows = [7, 30, 90, 365].map { PackagePage.Window(days: $0, path: "/me?days=\($0)", current: $0 == stats.days) }
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         creditsText = PageFormat.grouped(stats.creditsSpent)
-        hoursSavedText = PageFormat.decimal(Insights.hoursSaved(runs: stats.totalRuns))
+        let money = stats.money
+        (hoursSavedText, minutesPerTest) = Insights.savedTimeTexts(
+            hours: money?.hoursSaved, minutesPerTest: money?.prices.minutesSavedPerTest, runs: stats.totalRuns)
+        hasMoney = money != nil
+        subscriptionText = PageFormat.usd(money?.subscriptionUsd)
+        creditsValueText = PageFormat.usd(money?.creditsValueUsd)
+        packCostText = PageFormat.usd(money?.packCostUsd)
+        savedText = PageFormat.usd(money?.savedUsd)
+        savedPctText = money?.savedPct.map { PageFormat.decimal($0) + "%" } ?? "–"
+        let advice = stats.costAdvice
+        hasAdvice = advice != nil
+        adviceText =
+            advice.map {
+                "You use \($0.model) \(PageFormat.grouped($0.runs)) times (\(PageFormat.usd($0.creditsUsd))): try \($0.suggestedModel) for "
+                    + "\(PageFormat.decimal($0.savingPct))% cost savings"
+            } ?? ""
+        adviceSavingText = PageFormat.usd(advice?.savingUsd)
         avgResponseText = stats.avgResponseTime.map { PageFormat.duration(milliseconds: $0) } ?? "–"
         mostUsedModel = stats.mostUsedModel ?? "–"
         let efficiency = Insights.modelEfficiency(stats.modelUsage)

@@ -14,7 +14,17 @@ public struct OrganizationPage: Sendable {
     let totalRunsText: String
     let creditsText: String
     let hoursSavedText: String
-    let minutesPerTest = Insights.minutesSavedPerTest
+    let minutesPerTest: String
+    let hasMoney: Bool
+    let investmentText: String
+    let orgPriceText: String
+    let membersPriceText: String
+    let valueText: String
+    let hourlyText: String
+    let roiText: String
+    let reportPath: String
+    let membersCSVPath: String
+    let teamsCSVPath: String
     let hasPrevious: Bool
     let runsChange: Change
     let creditsChange: Change
@@ -67,7 +77,19 @@ public struct OrganizationPage: Sendable {
         adoptionText = Rounding.percentage(stats.activeMembers, of: stats.totalMembers).map { PageFormat.decimal($0) + "%" } ?? "–"
         totalRunsText = PageFormat.grouped(stats.totalRuns)
         creditsText = PageFormat.grouped(stats.totalCredits)
-        hoursSavedText = PageFormat.decimal(Insights.hoursSaved(runs: stats.totalRuns))
+        let money = stats.money
+        (hoursSavedText, minutesPerTest) = Insights.savedTimeTexts(
+            hours: money?.hoursSaved, minutesPerTest: money?.prices.minutesSavedPerTest, runs: stats.totalRuns)
+        hasMoney = money != nil
+        investmentText = PageFormat.usd(money?.investmentUsd)
+        orgPriceText = PageFormat.usd(money?.orgPriceUsd)
+        membersPriceText = PageFormat.usd(money?.membersPriceUsd)
+        valueText = PageFormat.usd(money?.valueUsd)
+        hourlyText = PageFormat.usd(money?.prices.hourlyValueUsd)
+        roiText = PageFormat.multiple(money?.roiMultiple)
+        reportPath = "\(orgPath)/report"
+        membersCSVPath = "\(orgPath)/members.csv?days=\(stats.days)"
+        teamsCSVPath = "\(orgPath)/teams.csv?days=\(stats.days)"
         let earlier = previous.map { Array($0.dailyUsage.prefix($0.dailyUsage.count - stats.days)) } ?? []
         hasPrevious = previous != nil
         func change(_ current: Int, _ before: Int) -> Change {

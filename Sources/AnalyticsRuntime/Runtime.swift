@@ -70,7 +70,7 @@ public final class Runtime: Sendable {
             postgresWriteThreads = nil
             postgresWriter = nil
         }
-        queries = AnalyticsQueries(postgres: postgres, writer: postgresWriter)
+        queries = AnalyticsQueries(postgres: postgres, writer: postgresWriter, prices: config.prices)
         var policy = config.cache
         if let readURL = config.databaseReadURL {
             let standby = PostgresClient(
@@ -79,7 +79,8 @@ public final class Runtime: Sendable {
             let gate = StandbyGate(maxLag: config.standbyMaxLag)
             self.standby = standby
             standbyGate = gate
-            reading = StandbyRoutedReading(primary: queries, standby: AnalyticsQueries(postgres: standby, foldsQueue: false), gate: gate)
+            reading = StandbyRoutedReading(
+                primary: queries, standby: AnalyticsQueries(postgres: standby, foldsQueue: false, prices: config.prices), gate: gate)
             standbyMonitor = Task { await StandbyMonitor.run(standby: standby, gate: gate, logger: logger) }
             // Data up to the allowed lag (and one check interval) behind the primary.
             policy.replicaLagAllowance = config.standbyMaxLag + StandbyMonitor.interval

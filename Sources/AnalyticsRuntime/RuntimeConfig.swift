@@ -1,3 +1,4 @@
+import Analytics
 import AnalyticsCache
 import Foundation
 import Redis
@@ -39,6 +40,9 @@ public struct RuntimeConfig: Sendable {
     public var breakerFailureThreshold = 3
     public var breakerOpenMs = 2_000
     public var logLevel = "info"
+    /// The prices and assumptions of the money figures (`PRICE_*_USD`, `CREDIT_*_USD`,
+    /// `HOURLY_VALUE_USD`, `MINUTES_SAVED_PER_TEST`).
+    public var prices = Prices()
 
     public init() {}
 
@@ -77,6 +81,9 @@ public struct RuntimeConfig: Sendable {
         if let value = env.milliseconds("REDIS_TIMEOUT_MS", minimum: 1) { redisTimeoutMs = value }
         if let value = env.int("REDIS_BREAKER_FAILURES", in: 1...Int.max) { breakerFailureThreshold = value }
         if let value = env.milliseconds("REDIS_BREAKER_OPEN_MS", minimum: 1) { breakerOpenMs = value }
+        for setting in Prices.settings {
+            if let value = env.decimal(setting.name, in: 0...setting.maximum) { prices[keyPath: setting.keyPath] = value }
+        }
         if let value = env.choice("LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"]) { logLevel = value }
     }
 

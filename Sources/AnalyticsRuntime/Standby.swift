@@ -86,6 +86,10 @@ public struct StandbyRoutedReading: AnalyticsReading {
     public func organizationStats(_ org: OrganizationRef, window: AnalyticsWindow) async throws -> OrganizationStats {
         try await primary.organizationStats(org, window: window)
     }
+
+    public func organizationReport(_ org: OrganizationRef, month: ReportMonth) async throws -> OrganizationReport {
+        try await primary.organizationReport(org, month: month)
+    }
 }
 
 /// Measures the standby's replication lag every `interval` (0 when it has replayed all it

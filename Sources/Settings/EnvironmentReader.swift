@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads settings from environment variables, typed and range-checked. A variable that is
 /// set but not valid is a problem, never silently replaced by its default: `validate()` then
 /// throws one error naming every bad variable, and the process stops at start.
@@ -27,6 +29,25 @@ public struct EnvironmentReader {
         guard let text = environment[name] else { return nil }
         guard let value = Double(text.trimmingSpaces), value.isFinite, range.contains(value) else {
             problems.append("\(name)=\(quoted(text)): expected a number\(describe(range))")
+            return nil
+        }
+        return value
+    }
+
+    /// An exact decimal (a price): plain digits with at most `fractionDigits` decimals
+    /// (`5`, `0.04`, `99.90`), within `range`. Signs, exponents, `nan`, `inf` and separators are refused.
+    public mutating func decimal(_ name: String, in range: ClosedRange<Decimal>, fractionDigits: Int = 6) -> Decimal? {
+        guard let text = environment[name] else { return nil }
+        let trimmed = text.trimmingSpaces
+        let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), (1...12).contains(parts[0].count),
+            parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
+            parts.count == 1 || (1...fractionDigits).contains(parts[1].count),
+            let value = Decimal(string: trimmed, locale: Locale(identifier: "en_US_POSIX")), range.contains(value)
+        else {
+            problems.append(
+                "\(name)=\(quoted(text)): expected a decimal number from \(range.lowerBound) to \(range.upperBound) "
+                    + "with at most \(fractionDigits) decimals")
             return nil
         }
         return value

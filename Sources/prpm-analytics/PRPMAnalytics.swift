@@ -163,10 +163,10 @@ struct Worker: AsyncParsableCommand {
 
 struct SQL: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the statements an answer runs (package, user, organization) or a write's (ingest, feedback), for pgbench.",
+        abstract: "Print the statements of an answer (package, user, organization, organization-report) or a write (ingest, feedback).",
         discussion: "Each statement ends with a semicolon and a newline; parameters are $1, $2, … as the service binds them.")
 
-    @Argument(help: "package | user | organization | ingest | feedback") var answer: String
+    @Argument(help: "package | user | organization | organization-report | ingest | feedback") var answer: String
 
     func run() throws {
         let statements: [String]
@@ -174,9 +174,10 @@ struct SQL: ParsableCommand {
         case "package": statements = AnalyticsSQL.Package.all
         case "user": statements = AnalyticsSQL.User.all
         case "organization": statements = AnalyticsSQL.Organization.all
+        case "organization-report": statements = AnalyticsSQL.OrganizationReport.all
         case "ingest": statements = [AnalyticsSQL.ingest]
         case "feedback": statements = [AnalyticsSQL.feedback]
-        default: throw ValidationError("unknown answer \(answer): use package, user, organization or ingest")
+        default: throw ValidationError("unknown answer \(answer): use package, user, organization, organization-report, ingest or feedback")
         }
         for statement in statements { print(statement + ";") }
     }

@@ -56,6 +56,28 @@ func withFreshApp(_ dependencies: AppDependencies, _ body: @escaping @Sendable (
     try await app.test(.router) { client in try await body(client, dependencies) }
 }
 
+/// The service on a port of its own (Hummingbird's `.live` testing, on the shared dependencies)
+/// and a headless Chromium page: `body` gets the page, the service's base URL and a client of
+/// it. The browser is closed whatever happens.
+func withBrowser(
+    _ body: @escaping @Sendable (BrowserPage, String, any TestClientProtocol, AppDependencies) async throws -> Void
+) async throws {
+    let dependencies = try await SharedApp.shared.get()
+    let router = await buildRouter(dependencies)
+    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
+    try await app.test(.live) { client in
+        let base = "http://127.0.0.1:\(try #require(client.port))"
+        let browser = try await HeadlessBrowser.launch()
+        do {
+            try await body(try await browser.newPage(width: 1280, height: 900), base, client, dependencies)
+        } catch {
+            await browser.close()
+            throw error
+        }
+        await browser.close()
+    }
+}
+
 /// Signs test tokens the way PRPM's registry does (HS256, `user_id`, `exp`).
 enum Tokens {
     struct Claims: JWTPayload {

@@ -71,29 +71,16 @@ struct BrowserPageTests {
     }
 
     @Test func everyPageShowsTheJSONFiguresAndItsFormsWork() async throws {
-        let dependencies = try await SharedApp.shared.get()
-        let router = await buildRouter(dependencies)
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), logger: TestEnvironment.logger)
-        try await app.test(.live) { client in
-            let base = "http://127.0.0.1:\(try #require(client.port))"
+        try await withBrowser { page, base, client, dependencies in
             let f = Fixture(postgres: dependencies.postgres)
             let world = try await Self.makeWorld(f)
             let token = try await Tokens.sign(user: world.me)
-            let browser = try await HeadlessBrowser.launch()
-            do {
-                let page = try await browser.newPage(width: 1280, height: 900)
-                try await Self.home(page, base: base, client: client)
-                try await Self.package(page, base: base, client: client, world: world)
-                try await Self.signInAndMe(page, base: base, client: client, token: token)
-                try await Self.organization(page, base: base, client: client, world: world, token: token)
-                try await Self.feedback(page, base: base, f: f, world: world)
-                try await Self.narrowScreen(page, base: base, world: world)
-            } catch {
-                await browser.close()
-                throw error
-            }
-            await browser.close()
+            try await Self.home(page, base: base, client: client)
+            try await Self.package(page, base: base, client: client, world: world)
+            try await Self.signInAndMe(page, base: base, client: client, token: token)
+            try await Self.organization(page, base: base, client: client, world: world, token: token)
+            try await Self.feedback(page, base: base, f: f, world: world)
+            try await Self.narrowScreen(page, base: base, world: world)
         }
     }
 

@@ -40,6 +40,14 @@ final class InMemoryAnalytics: AnalyticsReading {
         throw AnalyticsError.databaseUnavailable("not used here")
     }
 
+    func organizationReport(_ org: OrganizationRef, month: ReportMonth) async throws -> OrganizationReport {
+        called("report")
+        let figures = OrganizationReport.Figures(
+            org: org, month: month, members: 1, activeMembers: 1, runs: count("report"), previousRuns: 0, packages: [], teams: [],
+            memberActivity: [])
+        return OrganizationReport(figures, prices: Prices(), current: ReportMonth(year: 2026, month: 12))
+    }
+
     func trending(limit: Int) async throws -> TrendingPackages {
         called("trending")
         return TrendingPackages(computedAt: nil, packages: [])
@@ -86,6 +94,38 @@ final class InMemoryAnalytics: AnalyticsReading {
         await #expect(throws: AnalyticsError.organizationForbidden) {
             try await analytics.organization(source.org.id, caller: UUID(), days: 30)
         }
+    }
+}
+
+@Suite struct CachedReportTests {
+    @Test func reportsAreCachedPerMonthAndJudgedByTheOrganizationsWrites() async throws {
+        let (source, analytics) = CachedAnalyticsTests.make()
+        let month = ReportMonth(year: 2026, month: 11)
+        let read = { (month: ReportMonth) in try await analytics.organizationReport(source.org.id, caller: source.admin, month: month) }
+        #expect(try await read(month).status == .miss)
+        #expect(try await read(month).status == .hit)
+        #expect(try await read(month.previous).status == .miss)
+        #expect(source.count("report") == 2)
+        // A write of the organization's rows marks its reports too (CACHE_PUBLIC_LAG_S is 0 here).
+        var affected = AffectedEntities()
+        affected.orgIds = [source.org.id]
+        await analytics.cache.recordWrite(affected)
+        try await Task.sleep(for: .milliseconds(5))  // a snapshot in the mark's millisecond counts as missing it
+        let again = try await read(month)
+        #expect(again.status == .miss)
+        #expect(try JSONDecoder().decode(OrganizationReport.self, from: Data(again.entry.body)).totalRuns == 3)
+        // Another user's write does not.
+        var other = AffectedEntities()
+        other.userIds = [UUID()]
+        await analytics.cache.recordWrite(other)
+        #expect(try await read(month).status == .hit)
+        // The owner/admin check comes first, as for the organization answer.
+        await #expect(throws: AnalyticsError.organizationForbidden) {
+            try await analytics.organizationReport(source.org.id, caller: UUID(), month: month)
+        }
+        let key = CacheKey(endpoint: .organizationReport, entityId: source.org.id, days: month.number)
+        #expect(key.description == "analytics:v1:organization-report:\(source.org.id.canonical):202611")
+        #expect(key.writtenKey == CacheKey(endpoint: .organization, entityId: source.org.id, days: 30).writtenKey)
     }
 }
 

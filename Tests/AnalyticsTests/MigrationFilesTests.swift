@@ -26,6 +26,7 @@ struct MigrationFilesTests {
         "0015_last_day_only_forward.sql": "a672ae10603ca9232e2d1aa0382003d2d83c0d5a8ebb2d8b87b1472c75095765",
         "0016_user_rollups.sql": "fb78be60d8a74dd497e15ab3e1e0460c650b44fd3243d565c5325946de3135a9",
         "0017_fold_queue.sql": "ac6adf3984798e50477b83fa276088a58daded3b396c4ba00eea5ad870a33b20",
+        "0018_user_cover_success.sql": "c2b69574f9c6b36d3174eb06d476c59c7fc0914bd400fe2c4fd5160799ef9260",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

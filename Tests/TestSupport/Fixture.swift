@@ -55,6 +55,8 @@ public struct Fixture: Sendable {
         public var daysAgo = 0
         public var hour = 0
         public var minute = 0
+        /// An exact time instead of `daysAgo`, `hour` and `minute` (rows of a given month).
+        public var at: Date?
 
         public init(user: UUID, package: UUID? = nil, org: UUID? = nil) {
             self.user = user
@@ -83,7 +85,7 @@ public struct Fixture: Sendable {
                 """,
                 [
                     id, row.user, row.org, row.package, row.version, row.model, row.tokens, row.duration, row.credits, row.error, row.rating,
-                    Self.timestamp(daysAgo: row.daysAgo, hour: row.hour, minute: row.minute),
+                    row.at ?? Self.timestamp(daysAgo: row.daysAgo, hour: row.hour, minute: row.minute),
                 ])
         }
         return ids

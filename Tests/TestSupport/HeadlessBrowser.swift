@@ -910,6 +910,26 @@
             try data.write(to: url, options: .atomic)
         }
 
+        /// Prints the page as Chromium's print dialog would (print CSS, `@page` rules) on paper of
+        /// `paperWidth` × `paperHeight` inches, without header and footer; returns the PDF.
+        public func printToPDF(paperWidth: Double, paperHeight: Double) async throws -> Data {
+            let params: [String: BrowserValue] = [
+                "paperWidth": .number(paperWidth), "paperHeight": .number(paperHeight), "printBackground": true,
+                "displayHeaderFooter": false, "preferCSSPageSize": false,
+            ]
+            let result = try await command("Page.printToPDF", params, timeout: max(connection.defaultTimeout, .seconds(30)))
+            guard let encoded = result["data"]?.string, let data = Data(base64Encoded: encoded) else {
+                throw BrowserError.unexpectedResponse("Page.printToPDF returned no data")
+            }
+            return data
+        }
+
+        /// The number of pages of a PDF that Chromium wrote (its page objects, `/Type /Page`).
+        public static func pdfPageCount(_ pdf: Data) -> Int {
+            let text = String(decoding: pdf, as: UTF8.self)
+            return text.components(separatedBy: "/Type /Page").count - 1 - (text.components(separatedBy: "/Type /Pages").count - 1)
+        }
+
         /// The cookies visible to the current page, HttpOnly ones included (keys: name, value, domain, path, httpOnly, …).
         public func cookies() async throws -> [[String: BrowserValue]] {
             if !networkEnabled.withLock({ $0 }) {

@@ -89,6 +89,11 @@ public struct UserStats: Codable, Sendable, Equatable {
     public var dailyActivity: [Day]
     public var modelUsage: [ModelUsage]
     public var topPackages: [TopPackage]
+    /// The window's money (`UserMoney`); always written (optional only so that an entry cached
+    /// before it existed still decodes).
+    @Nullable public var money: UserMoney?
+    /// The cheaper model for the model with the most credits (`CostAdvice`); null when none qualifies.
+    @Nullable public var costAdvice: CostAdvice?
 
     public struct Day: Codable, Sendable, Equatable {
         public var date: String
@@ -126,6 +131,9 @@ public struct OrganizationStats: Codable, Sendable, Equatable {
     public var topPackages: [TopPackage]
     public var dailyUsage: [Day]
     public var teamAllocation: [Team]
+    /// Investment, value and ROI of the window (`OrganizationMoney`, prices × `days / 30`
+    /// months); always written (optional only so that an entry cached before it existed still decodes).
+    @Nullable public var money: OrganizationMoney?
 
     public struct Member: Codable, Sendable, Equatable {
         @CanonicalUUID public var user_id: UUID
@@ -133,6 +141,10 @@ public struct OrganizationStats: Codable, Sendable, Equatable {
         public var runs: Int
         public var credits_spent: Int
         public var last_active: String
+        /// The member's team (`unassigned` without one, or for a user who left the organization).
+        @Nullable public var team: String?
+        /// `credits_spent × CREDIT_VALUE_USD`.
+        @Nullable public var credits_usd: Double?
     }
 
     public struct TopPackage: Codable, Sendable, Equatable {
@@ -154,6 +166,8 @@ public struct OrganizationStats: Codable, Sendable, Equatable {
         public var team: String
         public var credits: Int
         public var runs: Int
+        /// `credits × CREDIT_VALUE_USD`.
+        @Nullable public var credits_usd: Double?
     }
 }
 

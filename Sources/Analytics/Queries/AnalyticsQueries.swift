@@ -12,11 +12,14 @@ public struct AnalyticsQueries: Sendable {
     /// inserts first (migration 17): true on the primary; false on a hot standby, which cannot
     /// write (`StandbyRoutedReading` folds on the primary instead).
     public let foldsQueue: Bool
+    /// The prices behind the money figures of the user and organization answers (settings).
+    public let prices: Prices
 
-    public init(postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true) {
+    public init(postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true, prices: Prices = Prices()) {
         self.postgres = postgres
         self.writer = writer ?? postgres
         self.foldsQueue = foldsQueue
+        self.prices = prices
     }
 
     /// One prepared read, retried once on a fresh connection after a server restart.

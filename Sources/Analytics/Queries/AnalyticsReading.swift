@@ -12,6 +12,8 @@ public protocol AnalyticsReading: Sendable {
     /// The organization when `userId` is one of its owners or admins; else `organizationForbidden`.
     func authorizeOrganizationAdmin(orgId: UUID, userId: UUID) async throws -> OrganizationRef
     func organizationStats(_ org: OrganizationRef, window: AnalyticsWindow) async throws -> OrganizationStats
+    /// The monthly executive report (the caller checked the role with `authorizeOrganizationAdmin`).
+    func organizationReport(_ org: OrganizationRef, month: ReportMonth) async throws -> OrganizationReport
     func trending(limit: Int) async throws -> TrendingPackages
     func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages
     func summary() async throws -> SiteSummary

@@ -142,49 +142,100 @@ public enum AnalyticsSQL {
             UNION ALL
             SELECT 'd', day::text, NULL, runs::bigint, credits_sum::bigint, 0, 0, 0, 0 FROM days
             """
+        /// The cost advice's figures ($1 user id, $2 window start), in the answer's snapshot: the
+        /// user's runs, successes and credits per model and package in the window, from the raw
+        /// rows (the user's covering index, plus the rows' success flag).
+        public static let costCells = """
+            SELECT model, package_id, count(*) AS runs, count(*) FILTER (WHERE error_occurred IS NOT TRUE) AS successes,
+                   coalesce(sum(credits_spent), 0)::bigint AS credits
+            FROM playground_usage WHERE user_id = $1 AND created_at >= $2::timestamptz AND package_id IS NOT NULL
+            GROUP BY model, package_id
+            """
         /// In the order the answer runs them.
-        public static let all = [answer]
+        public static let all = [answer, costCells]
     }
     /// Organization answer ($1 org id, $2 window start): one statement, one scan of the org's
     /// rows in the window (five statements, each scanning them again, cost 25–30 % more on the
-    /// 5M-row seed). Rows by `kind`: `t` totals, `m` members, `p` top packages, `d` days, `g`
-    /// teams (from the members' sums: one join per member, not per row), each kind in its `ord` order.
+    /// 5M-row seed). Rows by `kind`: `t` totals (with `billed`: the members among the active
+    /// users), `m` members (with their `team`), `p` top packages, `d` days, `g` teams (from the
+    /// members' sums: one join per member, not per row), each kind in its `ord` order.
     public enum Organization {
         public static let answer = """
             WITH u AS MATERIALIZED (
               SELECT user_id, package_id, credits_spent, tokens_used, duration_ms, user_rating, created_at
               FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz),
             m AS MATERIALIZED (
-              SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active FROM u GROUP BY user_id)
+              SELECT m.user_id, m.runs, m.credits, m.last_active, t.user_id IS NOT NULL AS member, coalesce(t.team, 'unassigned') AS team
+              FROM (SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active FROM u GROUP BY user_id) m
+              LEFT JOIN organization_members t ON t.org_id = $1 AND t.user_id = m.user_id)
             SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, count(*) AS runs, (SELECT count(*) FROM m) AS users,
                    coalesce(sum(credits_spent), 0) AS credits, coalesce(sum(tokens_used), 0) AS tokens,
                    coalesce(sum(duration_ms), 0) AS duration_sum, 0::bigint AS rating_sum, 0::bigint AS rating_count,
                    (SELECT count(*) FROM organization_members WHERE org_id = $1) AS total_members, NULL::timestamptz AS at,
-                   0::bigint AS ord
+                   0::bigint AS ord, NULL::text AS team, (SELECT count(*) FROM m WHERE member) AS billed
             FROM u
             UNION ALL
             SELECT 'm', m.user_id::text, x.username, m.runs, 0, m.credits, 0, 0, 0, 0, 0, m.last_active,
-                   row_number() OVER (ORDER BY m.runs DESC, x.username ASC)
+                   row_number() OVER (ORDER BY m.runs DESC, x.username ASC), m.team, 0
             FROM m JOIN users x ON x.id = m.user_id
             UNION ALL
             (SELECT 'p', a.package_id::text, p.name, a.runs, a.users, 0, 0, 0, a.rating_sum, a.rating_count, 0, NULL,
-                    row_number() OVER (ORDER BY a.runs DESC, p.name ASC)
+                    row_number() OVER (ORDER BY a.runs DESC, p.name ASC), NULL, 0
              FROM (SELECT package_id, count(*) AS runs, count(DISTINCT user_id) AS users, coalesce(sum(user_rating), 0) AS rating_sum,
                           count(user_rating) AS rating_count
                    FROM u WHERE package_id IS NOT NULL GROUP BY package_id) a
              JOIN packages p ON p.id = a.package_id
              ORDER BY a.runs DESC, p.name ASC LIMIT 10)
             UNION ALL
-            SELECT 'd', utc_day(created_at)::text, NULL, count(*), count(DISTINCT user_id), sum(credits_spent), 0, 0, 0, 0, 0, NULL, 0
+            SELECT 'd', utc_day(created_at)::text, NULL, count(*), count(DISTINCT user_id), sum(credits_spent), 0, 0, 0, 0, 0, NULL, 0,
+                   NULL, 0
             FROM u GROUP BY 2
             UNION ALL
-            SELECT 'g', coalesce(t.team, 'unassigned'), NULL, sum(m.runs), 0, sum(m.credits), 0, 0, 0, 0, 0, NULL,
-                   row_number() OVER (ORDER BY sum(m.credits) DESC, coalesce(t.team, 'unassigned') ASC)
-            FROM m LEFT JOIN organization_members t ON t.org_id = $1 AND t.user_id = m.user_id
-            GROUP BY 2
+            SELECT 'g', m.team, NULL, sum(m.runs), 0, sum(m.credits), 0, 0, 0, 0, 0, NULL,
+                   row_number() OVER (ORDER BY sum(m.credits) DESC, m.team ASC), NULL, 0
+            FROM m GROUP BY 2
             ORDER BY kind, ord
             """
         /// In the order the answer runs them.
+        public static let all = [answer]
+    }
+    /// Monthly report of an organization ($1 org id, $2 first instant of the month, $3 of the
+    /// next month, $4 of the month before): one statement, one scan of the org's rows of the
+    /// two months. Rows by `kind`: `t` totals (`runs` of the month, `previous_runs`, `members`:
+    /// memberships, `active`: members with a row in the month), `m` every user with rows (their
+    /// team; non-members under `unassigned`), `p` the ten packages with most runs (`users`
+    /// distinct), `g` teams by credits; each kind in its `ord` order.
+    public enum OrganizationReport {
+        public static let answer = """
+            WITH u AS MATERIALIZED (
+              SELECT user_id, package_id, credits_spent, created_at
+              FROM playground_usage WHERE org_id = $1 AND created_at >= $2::timestamptz AND created_at < $3::timestamptz),
+            m AS MATERIALIZED (
+              SELECT m.user_id, m.runs, m.credits, m.last_active, t.user_id IS NOT NULL AS member, coalesce(t.team, 'unassigned') AS team
+              FROM (SELECT user_id, count(*) AS runs, sum(credits_spent) AS credits, max(created_at) AS last_active FROM u GROUP BY user_id) m
+              LEFT JOIN organization_members t ON t.org_id = $1 AND t.user_id = m.user_id)
+            SELECT 't' AS kind, NULL::text AS key, NULL::text AS name, NULL::text AS team, (SELECT count(*) FROM u) AS runs,
+                   (SELECT count(*) FROM m WHERE member) AS users, (SELECT coalesce(sum(credits_spent), 0) FROM u) AS credits,
+                   NULL::timestamptz AS at, 0::bigint AS ord,
+                   (SELECT count(*) FROM organization_members WHERE org_id = $1) AS members,
+                   (SELECT count(*) FROM playground_usage
+                    WHERE org_id = $1 AND created_at >= $4::timestamptz AND created_at < $2::timestamptz) AS previous_runs
+            UNION ALL
+            SELECT 'm', m.user_id::text, x.username, m.team, m.runs, 0, m.credits, m.last_active,
+                   row_number() OVER (ORDER BY m.runs DESC, x.username ASC), 0, 0
+            FROM m JOIN users x ON x.id = m.user_id
+            UNION ALL
+            (SELECT 'p', a.package_id::text, p.name, NULL, a.runs, a.users, 0, NULL, row_number() OVER (ORDER BY a.runs DESC, p.name ASC), 0, 0
+             FROM (SELECT package_id, count(*) AS runs, count(DISTINCT user_id) AS users FROM u WHERE package_id IS NOT NULL GROUP BY package_id) a
+             JOIN packages p ON p.id = a.package_id
+             ORDER BY a.runs DESC, p.name ASC LIMIT 10)
+            UNION ALL
+            SELECT 'g', m.team, NULL, m.team, sum(m.runs), 0, sum(m.credits), NULL,
+                   row_number() OVER (ORDER BY sum(m.credits) DESC, m.team ASC), 0, 0
+            FROM m GROUP BY m.team
+            ORDER BY kind, ord
+            """
+        /// In the order the report runs them.
         public static let all = [answer]
     }
     /// A batch of usage rows ($1 … $21: one array per column, see `AnalyticsQueries.ingest`).

@@ -37,7 +37,8 @@ extension AnalyticsQueries {
             memberActivity: try rows.ofKind("m").map { row in
                 OrganizationStats.Member(
                     user_id: try row.decode("key"), username: try row.decode("name"), runs: try row.decode("runs"),
-                    credits_spent: try row.decode("credits"), last_active: Timestamp.iso8601(try row.decode("at", as: Date.self)))
+                    credits_spent: try row.decode("credits"), last_active: Timestamp.iso8601(try row.decode("at", as: Date.self)),
+                    team: try row.decode("team"), credits_usd: prices.creditsUsd(try row.decode("credits")))
             },
             topPackages: try rows.ofKind("p").map { row in
                 OrganizationStats.TopPackage(
@@ -47,7 +48,10 @@ extension AnalyticsQueries {
             },
             dailyUsage: window.dates.map { byDay[$0] ?? OrganizationStats.Day(date: $0, runs: 0, active_members: 0, credits: 0) },
             teamAllocation: try rows.ofKind("g").map { row in
-                OrganizationStats.Team(team: try row.decode("key"), credits: try row.decode("credits"), runs: try row.decode("runs"))
-            })
+                OrganizationStats.Team(
+                    team: try row.decode("key"), credits: try row.decode("credits"), runs: try row.decode("runs"),
+                    credits_usd: prices.creditsUsd(try row.decode("credits")))
+            },
+            money: OrganizationMoney(runs: runs, billedMembers: try t.decode("billed"), months: .window(days: window.days), prices: prices))
     }
 }

@@ -8,10 +8,13 @@ extension AnalyticsQueries {
         // One statement, one scan of the user's rows in the window (covering index): the totals,
         // the models, the top packages and the days as rows of one result, told apart by `kind`
         // (four statements cost four pool hops and four executions per miss).
-        let rows = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
-            try c.query(
-                AnalyticsSQL.User.answer, [userId, start], prepare: true)
+        // The cost advice's runs per model and package in the same snapshot (one round trip).
+        let results = try await postgres.withConnection(retryOnBrokenConnection: true) { c in
+            try c.readOnlySnapshot([
+                PostgresStatement(AnalyticsSQL.User.answer, [userId, start]), PostgresStatement(AnalyticsSQL.User.costCells, [userId, start]),
+            ])
         }
+        let rows = results[0]
         let totals = rows.ofKind("t")
         let models = rows.ofKind("m")
         let packages = rows.ofKind("p")
@@ -32,15 +35,23 @@ extension AnalyticsQueries {
         }
         var byDay: [String: (Int, Int)] = [:]
         for row in daily { byDay[try row.decode("key")] = (try row.decode("runs"), try row.decode("credits")) }
+        let cells: [CostAdvice.Cell] = try results[1].map { row in
+            CostAdvice.Cell(
+                model: try row.decode("model"), packageId: try row.decode("package_id"), runs: try row.decode("runs"),
+                successes: try row.decode("successes"), credits: try row.decode("credits"))
+        }
+        let credits: Int = try t.decode("credits")
         return UserStats(
-            userId: userId, days: window.days, totalRuns: runs, creditsSpent: try t.decode("credits"), totalTokens: try t.decode("tokens"),
+            userId: userId, days: window.days, totalRuns: runs, creditsSpent: credits, totalTokens: try t.decode("tokens"),
             mostUsedModel: modelUsage.first?.model, mostTestedPackage: topPackages.first?.name,
             avgResponseTime: Rounding.average(try t.decode("duration_sum"), runs),
             dailyActivity: window.dates.map { date in
                 let (dayRuns, credits) = byDay[date] ?? (0, 0)
                 return UserStats.Day(date: date, runs: dayRuns, credits: credits)
             },
-            modelUsage: modelUsage, topPackages: topPackages)
+            modelUsage: modelUsage, topPackages: topPackages,
+            money: UserMoney(runs: runs, credits: credits, days: window.days, prices: prices),
+            costAdvice: CostAdvice.advise(models: modelUsage, cells: cells, prices: prices))
     }
 }
 

@@ -22,6 +22,12 @@ extension Request {
         return days
     }
 
+    /// `month` of the monthly report (`YYYY-MM`, default the last complete UTC month), or 400
+    /// (`ReportMonth.Problem`, mapped by `APIError.from`).
+    func reportMonth() throws(ReportMonth.Problem) -> ReportMonth {
+        try ReportMonth.parse(uri.queryParameters.get("month").map { String($0) })
+    }
+
     /// The body, at most `limit` bytes (413 beyond), which must be JSON (415 otherwise).
     mutating func jsonBody(limit: Int) async throws -> [UInt8] {
         try await collectBody(limit: limit, mediaType: "application/json")
@@ -39,6 +45,11 @@ extension Request {
         let buffer = try await body.collect(upTo: limit)
         return Array(buffer.readableBytesView)
     }
+}
+
+extension CachedResponse {
+    /// The stored answer decoded (pages and exports render from it).
+    func decoded<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(T.self, from: Data(entry.body)) }
 }
 
 enum Responses {
@@ -102,6 +113,13 @@ enum Responses {
 }
 
 extension Parameters {
+    /// The `orgId` path parameter. An id that is not a UUID names no organization: 403 like any
+    /// other (existence is not revealed).
+    func organizationId() throws -> UUID {
+        guard let orgId = UUID(uuidString: try require("orgId")) else { throw APIError.forbidden }
+        return orgId
+    }
+
     /// A path parameter with its percent-encoding removed: Hummingbird hands path parameters
     /// over as they were sent, so `@scope%2Fname` or `my%20prompt` would name no package.
     /// A parameter that is not valid percent-encoding is taken as sent.

@@ -13,6 +13,9 @@ struct ReadController<Context: RequestContext> {
         router.get("package/:packageId", use: package)
         router.get("user/me", use: me)
         router.get("organization/:orgId", use: organization)
+        router.get("organization/:orgId/report", use: organizationReport)
+        router.get("organization/:orgId/members.csv", use: membersCSV)
+        router.get("organization/:orgId/teams.csv", use: teamsCSV)
         router.get("trending", use: trending)
         router.get("popular", use: popular)
         router.get("summary", use: summary)
@@ -33,11 +36,20 @@ struct ReadController<Context: RequestContext> {
     }
 
     @Sendable func organization(_ request: Request, context: Context) async throws -> Response {
+        try await organizationRead(request, context: context, { try $0.days() }) { orgId, caller, days in
+            try await reader.organization(orgId, caller: caller, days: days)
+        }
+    }
+
+    /// An organization's private answer: the caller (401), then the query's `parameter` (400),
+    /// then the organization and the caller's role (403) as `read` checks them.
+    func organizationRead<Parameter>(
+        _ request: Request, context: Context, _ parameter: (Request) throws -> Parameter,
+        read: (UUID, UUID, Parameter) async throws -> CachedResponse
+    ) async throws -> Response {
         let userId = try await authenticator.userId(from: request)
-        let days = try request.days()
-        // An id that is not a UUID names no organization: 403 like any other (existence is not revealed).
-        guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
-        let cached = try await reader.organization(orgId, caller: userId, days: days)
+        let value = try parameter(request)
+        let cached = try await read(try context.parameters.organizationId(), userId, value)
         return Responses.cached(cached, request: request, visibility: .privateData)
     }
 

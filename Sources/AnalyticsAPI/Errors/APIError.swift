@@ -85,6 +85,13 @@ extension APIError {
         case PoolError.overloaded:
             Counter(label: "prpm_shed_total").increment()
             return APIError(.serviceUnavailable, code: "overloaded", message: "too many requests wait for the database", headers: [.retryAfter: "1"])
+        case let error as ReportMonth.Problem:
+            switch error {
+            case .malformed:
+                return .badRequest("month must be YYYY-MM (a month from 2000-01 on)", code: "invalid_month")
+            case .notStarted:
+                return .badRequest("month has not started yet (UTC)", code: "month_not_started")
+            }
         case let error as FeedbackInput.Problem:
             switch error {
             case .malformed(let message): return .badRequest(message, code: "malformed_body")

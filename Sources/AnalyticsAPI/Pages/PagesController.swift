@@ -25,6 +25,9 @@ struct PagesController<Context: RequestContext> {
         pages.get("packages/:name", use: package)
         pages.get("me", use: me)
         pages.get("orgs/:orgId", use: organization)
+        pages.get("orgs/:orgId/report", use: report)
+        pages.get("orgs/:orgId/members.csv", use: membersCSV)
+        pages.get("orgs/:orgId/teams.csv", use: teamsCSV)
         pages.get("usage/:usageId/feedback", use: feedbackForm)
         pages.post("usage/:usageId/feedback", use: sendFeedback)
         pages.get("login", use: loginForm)
@@ -73,13 +76,31 @@ struct PagesController<Context: RequestContext> {
         if let signedIn = try await session.signInFromQuery(request) { return signedIn }
         let user = try await session.user(request)
         let days = try request.days()
-        guard let orgId = UUID(uuidString: try context.parameters.require("orgId")) else { throw APIError.forbidden }
+        let orgId = try context.parameters.organizationId()
         async let current = reader.organization(orgId, caller: user, days: days)
         async let doubled: CachedResponse? =
             days <= OrganizationPage.longestCompared ? reader.organization(orgId, caller: user, days: days * 2) : nil
         let stats = try Self.decode(OrganizationStats.self, try await current)
         let previous = try await doubled.map { try Self.decode(OrganizationStats.self, $0) }
         return Responses.html(renderer.render(OrganizationPage(stats: stats, doubled: previous), page: "organization"))
+    }
+
+    /// `/orgs/:orgId/report?month=YYYY-MM`: the monthly report's answer (default: last month).
+    @Sendable func report(_ request: Request, context: Context) async throws -> Response {
+        if let signedIn = try await session.signInFromQuery(request) { return signedIn }
+        let user = try await session.user(request)
+        let month = try request.reportMonth()
+        let answer = try await reader.organizationReport(try context.parameters.organizationId(), caller: user, month: month)
+        return Responses.html(renderer.render(ReportPage(report: try Self.decode(OrganizationReport.self, answer)), page: "report"))
+    }
+
+    /// The report page's CSV links (`?days=` or `?month=`): the API's exports, for the signed-in reader.
+    @Sendable func membersCSV(_ request: Request, context: Context) async throws -> Response {
+        try await OrganizationExport.members.response(reader: reader, request: request, context: context) { try await session.user(request) }
+    }
+
+    @Sendable func teamsCSV(_ request: Request, context: Context) async throws -> Response {
+        try await OrganizationExport.teams.response(reader: reader, request: request, context: context) { try await session.user(request) }
     }
 
     /// `/usage/:usageId/feedback`: the widget for one of the reader's runs.
@@ -178,7 +199,7 @@ struct PagesController<Context: RequestContext> {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ answer: CachedResponse) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(answer.entry.body))
+        try answer.decoded(T.self)
     }
 
     /// An `application/x-www-form-urlencoded` body of at most `limit` bytes.

@@ -27,6 +27,10 @@ struct DeadlineBoundReading: AnalyticsReading {
         try await deadline.run { [source] in try await source.organizationStats(org, window: window) }
     }
 
+    func organizationReport(_ org: OrganizationRef, month: ReportMonth) async throws -> OrganizationReport {
+        try await deadline.run { [source] in try await source.organizationReport(org, month: month) }
+    }
+
     func trending(limit: Int) async throws -> TrendingPackages {
         try await deadline.run { [source] in try await source.trending(limit: limit) }
     }
