@@ -47,7 +47,6 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     // The 405 answers come from the routes registered below.
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes))
-    router.add(middleware: NulRejectionMiddleware())
     if config.rateLimitPerSecond > 0 {
         router.add(
             middleware: RateLimitMiddleware(
@@ -57,7 +56,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     }
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
-    let api = router.group("api/v1/analytics")
+    let api = router.group("api/v1/analytics").add(middleware: NulRejectionMiddleware())
     ReadController(reader: reader, authenticator: authenticator).register(on: api)
     let feedback = FeedbackWriter(queries: dependencies.queries, cache: dependencies.cache, deadline: deadline)
     if let renderer = try? PageRenderer() {

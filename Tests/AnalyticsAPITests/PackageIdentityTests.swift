@@ -1,4 +1,5 @@
 import Analytics
+import AnalyticsAPI
 import AnalyticsCache
 import Foundation
 import HTTPTypes

@@ -1,7 +1,8 @@
 import Hummingbird
 
-/// The one place that refuses a NUL in any text a request carries, before any route sees it:
-/// in the path it names nothing (404), in the query it is a bad parameter (400). Postgres'
+/// The one rule that refuses a NUL in any text a request carries, before any route sees it:
+/// in the path it names nothing (404), in the query it is a bad parameter (400). Registered on
+/// the API's group and on the pages' group (inside their error pages, so a page answers HTML). Postgres'
 /// C client ends a string at a NUL, so `code-reviewer%00junk` used to be looked up, answered and
 /// cached as `code-reviewer`. (Bodies are parsed by the JSON and form readers, which refuse
 /// control characters where the fields do.)

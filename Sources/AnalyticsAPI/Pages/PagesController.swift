@@ -20,7 +20,7 @@ struct PagesController<Context: RequestContext> {
     let rendered = RenderedPages()
 
     func register(on router: Router<Context>) {
-        let pages = router.group().add(middleware: PageErrorMiddleware(renderer: renderer))
+        let pages = router.group().add(middleware: PageErrorMiddleware(renderer: renderer)).add(middleware: NulRejectionMiddleware())
         pages.get("/", use: home)
         pages.get("packages/:name", use: package)
         pages.get("me", use: me)
