@@ -57,6 +57,23 @@ struct MemoryBoundsTests {
         }
     }
 
+    /// Issue 27 item 2 (labels): a label over 256 characters is refused and nothing is drawn or kept.
+    @Test func overlongBadgeLabelsAreRefusedAndKeepNothing() async throws {
+        try await withApp { client, deps in
+            let package = try await Fixture(postgres: deps.postgres).package("memory-label")
+            let before = Self.entries(try await Self.metrics(client), "badge_renders")
+            let longest = String(repeating: "x", count: 256)
+            #expect(try await client.get("/api/v1/analytics/package/\(package.id)/badge/runs.svg?label=\(longest)").status == .ok)
+            for length in [257, 8192] {
+                let refused = try await client.get(
+                    "/api/v1/analytics/package/\(package.id)/badge/runs.json?label=\(String(repeating: "y", count: length))")
+                #expect(refused.status == .badRequest)
+                #expect(refused.object["message"] as? String == "label too long")
+            }
+            #expect(Self.entries(try await Self.metrics(client), "badge_renders") == before + 1)
+        }
+    }
+
     @Test func metricsShowTheProcessAndItsStructures() async throws {
         try await withApp { client, _ in
             let metrics = try await Self.metrics(client)

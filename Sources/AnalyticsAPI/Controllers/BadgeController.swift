@@ -31,6 +31,9 @@ struct BadgeController<Context: RequestContext> {
         router.get("package/:packageId/badge/:file", use: badge)
     }
 
+    /// Labels longer than this are refused (400): a label is drawn, and keyed in the drawings' cache.
+    static var maxLabelLength: Int { 256 }
+
     enum Format: String {
         case svg
         case json
@@ -47,8 +50,12 @@ struct BadgeController<Context: RequestContext> {
             throw APIError.notFound("badges are served as .svg or .json")
         }
         let style = BadgeStyle(rawValue: styleName)
-        guard let metric, let style, let days = AnalyticsWindow.parseDays(request.uri.queryParameters.get("days")) else {
-            let message = metric == nil ? "invalid metric" : style == nil ? "invalid style" : "invalid days"
+        guard let metric, let style, let days = AnalyticsWindow.parseDays(request.uri.queryParameters.get("days")),
+            (label?.count ?? 0) <= Self.maxLabelLength
+        else {
+            let message =
+                metric == nil
+                ? "invalid metric" : style == nil ? "invalid style" : (label?.count ?? 0) > Self.maxLabelLength ? "label too long" : "invalid days"
             return Self.render(Badge.invalid(message), format: format, style: style ?? .flat, status: .badRequest, request: request)
         }
         let package: PackageRef
