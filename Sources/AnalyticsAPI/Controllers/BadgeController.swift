@@ -50,12 +50,9 @@ struct BadgeController<Context: RequestContext> {
             throw APIError.notFound("badges are served as .svg or .json")
         }
         let style = BadgeStyle(rawValue: styleName)
-        guard let metric, let style, let days = AnalyticsWindow.parseDays(request.uri.queryParameters.get("days")),
-            (label?.count ?? 0) <= Self.maxLabelLength
-        else {
-            let message =
-                metric == nil
-                ? "invalid metric" : style == nil ? "invalid style" : (label?.count ?? 0) > Self.maxLabelLength ? "label too long" : "invalid days"
+        let labelTooLong = (label?.count ?? 0) > Self.maxLabelLength
+        guard let metric, let style, let days = AnalyticsWindow.parseDays(request.uri.queryParameters.get("days")), !labelTooLong else {
+            let message = metric == nil ? "invalid metric" : style == nil ? "invalid style" : labelTooLong ? "label too long" : "invalid days"
             return Self.render(Badge.invalid(message), format: format, style: style ?? .flat, status: .badRequest, request: request)
         }
         let package: PackageRef
