@@ -51,8 +51,8 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
         router.add(
             middleware: RateLimitMiddleware(
                 redis: dependencies.redis, breaker: dependencies.breaker, ratePerSecond: config.rateLimitPerSecond,
-                burst: max(1, config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimitPerSecond * 2),
-                trustedProxies: config.trustedProxies))
+                burst: config.rateLimitBucket, trustedProxies: config.trustedProxies, exempt: config.rateLimitExempt,
+                ingestToken: config.ingestToken))
     }
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
@@ -98,9 +98,12 @@ struct HeadAsGetResponder<Responder: HTTPResponder>: HTTPResponder {
 /// The HTTP application of `prpm-analytics serve`.
 public func buildApplication(_ dependencies: AppDependencies) async throws -> some ApplicationProtocol {
     let router = await buildRouter(dependencies)
+    let config = dependencies.config
+    var limits = config.connections
+    limits.exempt = AddressRanges(ranges: config.rateLimitExempt.ranges + config.trustedProxies.compactMap(AddressRange.init))
     var app = Application(
         responder: HeadAsGetResponder(responder: router.buildResponder()),
-        server: GuardedHTTPServer.builder(dependencies.config.connections, logger: dependencies.logger),
+        server: GuardedHTTPServer.builder(limits, logger: dependencies.logger),
         configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
         logger: dependencies.logger)
     app.addServices(HotReadService(recorder: dependencies.hotReads))

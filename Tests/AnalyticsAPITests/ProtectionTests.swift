@@ -18,17 +18,19 @@ struct ProtectionTests {
             config.rateLimitPerSecond = 0.5
             config.rateLimitBurst = 2
             config.breakerOpenMs = 60_000
+            config.rateLimitExempt = AddressRanges(ranges: [])  // this machine counts here
         }
         try await withCleanup({ await replica.shutdown() }) {
             _ = try await replica.redis.command(
                 "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
-            try await withFreshApp(replica) { client, _ in
-                let package = try await Fixture(postgres: replica.postgres).package("limited")
+            let package = try await Fixture(postgres: replica.postgres).package("limited")
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
                 let statuses = try await (0..<4).asyncMap { _ in try await client.get("/api/v1/analytics/package/\(package.id)") }
                 #expect(statuses.map(\.status) == [.ok, .ok, .tooManyRequests, .tooManyRequests])
                 #expect(statuses[2].headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
                 #expect(statuses[2].errorCode == "rate_limited")
-                // Operations routes are not limited.
+                // /healthz is not limited.
                 #expect(try await client.get("/healthz").status == .ok)
                 // Redis down: the limiter fails open.
                 try TestEnvironment.svc("redis", "stop")

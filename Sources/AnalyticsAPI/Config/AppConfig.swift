@@ -19,8 +19,17 @@ public struct AppConfig: Sendable {
     public var maxIngestBodyBytes = 1024 * 1024
     public var requestTimeoutMs = 10_000
     public var connections = ConnectionLimits()
-    public var rateLimitPerSecond = 0.0
+    /// Per-client requests a second (`RATE_LIMIT_RPS`; 0 turns the limit off), on by default:
+    /// a README-badge crawler or a person's browser stays far under it.
+    public var rateLimitPerSecond = 20.0
+    /// The bucket's size (`RATE_LIMIT_BURST`; 0: 5 × the rate).
     public var rateLimitBurst = 0.0
+    /// Clients never limited per address (`RATE_LIMIT_EXEMPT`: addresses and blocks; this
+    /// machine by default). Also exempt from the per-client connection cap.
+    var rateLimitExempt: AddressRanges = .loopback
+    /// `METRICS_TOKEN`: when set, `/metrics` answers other clients than this machine only with
+    /// `Authorization: Bearer <token>`; when unset, only this machine.
+    public var metricsToken = ""
     /// Seconds a resolved identity (user active, org role) is reused in-process.
     public var authCacheSeconds = 30
     /// Addresses of load balancers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
@@ -32,6 +41,9 @@ public struct AppConfig: Sendable {
     public var shutdownDrain: Duration = .zero
 
     public init() {}
+
+    /// The token bucket's size: `RATE_LIMIT_BURST`, or 5 × the rate.
+    var rateLimitBucket: Double { max(1, rateLimitBurst > 0 ? rateLimitBurst : rateLimitPerSecond * 5) }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<RuntimeConfig, Value>) -> Value {
         get { runtime[keyPath: keyPath] }
@@ -56,6 +68,15 @@ public struct AppConfig: Sendable {
         if let value = env.int("HTTP_MAX_CONNECTIONS", in: 1...Int.max) { connections.maxConnections = value }
         if let value = env.double("RATE_LIMIT_RPS", in: 0...Double.greatestFiniteMagnitude) { rateLimitPerSecond = value }
         if let value = env.double("RATE_LIMIT_BURST", in: 0...Double.greatestFiniteMagnitude) { rateLimitBurst = value }
+        if let value = env.string("RATE_LIMIT_EXEMPT") {
+            if let ranges = AddressRanges(parsing: value) {
+                rateLimitExempt = ranges
+            } else {
+                env.problem("RATE_LIMIT_EXEMPT=\"\(value)\": expected comma-separated addresses or blocks (127.0.0.0/8, ::1)")
+            }
+        }
+        if let value = env.int("HTTP_MAX_CONNECTIONS_PER_CLIENT", in: 1...Int.max) { connections.maxPerClient = value }
+        if let value = env.string("METRICS_TOKEN") { metricsToken = value }
         if let value = env.int("AUTH_CACHE_S", in: 0...Int.max) { authCacheSeconds = value }
         if let value = env.seconds("SHUTDOWN_DRAIN_S", minimum: 0) { shutdownDrain = value }
         if let value = env.string("TRUSTED_PROXIES") {

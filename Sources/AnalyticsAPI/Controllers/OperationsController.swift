@@ -3,6 +3,7 @@ import AnalyticsCache
 import AnalyticsRuntime
 import ConnectionPool
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Metrics
 import Postgres
@@ -10,16 +11,34 @@ import Prometheus
 import Redis
 
 /// /healthz, /readyz, /metrics, /openapi.json.
-struct OperationsController<Context: RequestContext> {
+struct OperationsController<Context: RemoteAddressRequestContext> {
     let dependencies: AppDependencies
     let registry: PrometheusCollectorRegistry
+    /// Postgres and Redis as last checked: `/readyz` floods cost one check a second.
+    let probe: CachedProbe<Connectivity>
+
+    init(dependencies: AppDependencies, registry: PrometheusCollectorRegistry) {
+        self.dependencies = dependencies
+        self.registry = registry
+        probe = CachedProbe(maxAge: .seconds(1)) { [dependencies] in
+            async let postgres = (try? await dependencies.postgres.query("SELECT 1 AS one")) != nil
+            async let redis = (try? await dependencies.redis.command("PING")) == .status("PONG")
+            return Connectivity(postgres: await postgres, redis: await redis)
+        }
+    }
+
+    struct Connectivity: Sendable {
+        let postgres: Bool
+        let redis: Bool
+    }
 
     func register(on router: Router<Context>) {
         router.get("healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
         }
         router.get("readyz", use: ready)
-        router.get("metrics") { [registry, dependencies] _, _ in
+        router.get("metrics") { [registry, dependencies] request, context in
+            try Self.authorizeMetrics(request, context: context, config: dependencies.config)
             Self.recordPoolGauges(dependencies)
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16_384)
@@ -59,12 +78,27 @@ struct OperationsController<Context: RequestContext> {
                 status: "draining", postgres: "-", redis: "-", circuitBreaker: dependencies.breaker.state.rawValue, degraded: false)
             return try Responses.json(readiness, status: .serviceUnavailable)
         }
-        let postgresUp = (try? await dependencies.postgres.query("SELECT 1 AS one")) != nil
-        let redisUp = (try? await dependencies.redis.command("PING")) == .status("PONG")
+        let connectivity = await probe.value()
+        let (postgresUp, redisUp) = (connectivity.postgres, connectivity.redis)
         let readiness = Readiness(
             status: postgresUp ? "ready" : "unavailable", postgres: postgresUp ? "up" : "down", redis: redisUp ? "up" : "down",
             circuitBreaker: dependencies.breaker.state.rawValue, degraded: !redisUp || dependencies.breaker.state != .closed)
         return try Responses.json(readiness, status: postgresUp ? .ok : .serviceUnavailable)
+    }
+
+    /// `/metrics` tells the load, the cache's keys and the worker's figures: it answers this
+    /// machine, and anyone else only with `METRICS_TOKEN` (403 when no token is set, 401 for a
+    /// wrong one). The client is judged as the rate limit does (through `TRUSTED_PROXIES`).
+    static func authorizeMetrics(_ request: Request, context: Context, config: AppConfig) throws {
+        let client = ClientAddress.resolve(
+            context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: config.trustedProxies)
+        if let client, let ip = IPAddress(client), AddressRanges.loopback.contains(ip) { return }
+        if context.remoteAddress == nil { return }  // in-process (tests): no network peer
+        if BearerToken.matches(request.headers[.authorization], config.metricsToken) { return }
+        guard !config.metricsToken.isEmpty else {
+            throw APIError(.forbidden, code: "forbidden", message: "metrics are served to this machine only (set METRICS_TOKEN)")
+        }
+        throw APIError.unauthorized("metrics need Authorization: Bearer <METRICS_TOKEN>")
     }
 
     /// What this process sent to Postgres and Redis since it started (Prometheus counters).

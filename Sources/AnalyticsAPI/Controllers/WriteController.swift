@@ -34,9 +34,7 @@ struct WriteController<Context: RequestContext> {
     }
 
     @Sendable func ingest(_ request: Request, context: Context) async throws -> Response {
-        guard !ingestToken.isEmpty, let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            Self.constantTimeEquals(String(header.dropFirst(7)), ingestToken)
-        else { throw APIError.unauthorized("invalid ingest token") }
+        guard BearerToken.matches(request.headers[.authorization], ingestToken) else { throw APIError.unauthorized("invalid ingest token") }
         var request = request
         let body = try await request.jsonBody(limit: maxIngestBodyBytes)
         let events = try UsageBatch.parse(body)
@@ -55,14 +53,5 @@ struct WriteController<Context: RequestContext> {
             throw APIError.badRequest("Idempotency-Key must be 1 to 255 visible ASCII characters", code: "bad_idempotency_key")
         }
         return AnalyticsQueries.Idempotency(key: header, body: String(decoding: body, as: UTF8.self))
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in x.indices { difference |= x[index] ^ y[index] }
-        return difference == 0
     }
 }

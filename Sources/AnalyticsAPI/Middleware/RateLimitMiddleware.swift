@@ -7,16 +7,23 @@ import Metrics
 import NIOCore
 import Redis
 
-/// Per-client-IP token bucket shared by every replica through Redis (one EVAL per request).
+/// Per-client token bucket shared by every replica through Redis (one EVAL per request), on
+/// by default (`RATE_LIMIT_RPS`, `RATE_LIMIT_BURST`). Every route but `/healthz` counts, pages
+/// included. A client is its address (an IPv6 one by its /64); behind a load balancer, the
+/// address in `X-Forwarded-For` of one of `TRUSTED_PROXIES` (anyone else could name any
+/// address there). Not counted: peers in `RATE_LIMIT_EXEMPT` (this machine by default: a load
+/// test or a local monitor), requests without a peer address, and the ingestion token (a
+/// collector sends from few addresses on behalf of many users).
+///
 /// Fails open: when Redis is down or slow (circuit breaker open) requests are let through.
-/// Behind a load balancer the client is taken from `X-Forwarded-For`, but only when the peer
-/// is one of `TRUSTED_PROXIES` (anyone else could name any address there).
 struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let redis: RedisClient
     let breaker: CircuitBreaker
     let ratePerSecond: Double
     let burst: Double
     var trustedProxies: Set<String> = []
+    var exempt: AddressRanges = .loopback
+    var ingestToken = ""
 
     static var script: String {
         """
@@ -35,9 +42,11 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/") else { return try await next(request, context) }
-        let client = Self.clientKey(
-            context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies)
+        guard request.uri.path != "/healthz", !BearerToken.matches(request.headers[.authorization], ingestToken),
+            let client = Self.clientKey(
+                context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies,
+                exempt: exempt)
+        else { return try await next(request, context) }
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // Fails open: without an answer from Redis the request goes through.
         let outcome = await breaker.call {
@@ -52,12 +61,13 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
         return try await next(request, context)
     }
 
-    /// The peer's address; for a trusted proxy's request, the nearest address in
-    /// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends its peer).
-    static func clientKey(_ address: SocketAddress?, forwardedFor: String? = nil, trustedProxies: Set<String> = []) -> String {
-        let peer = address?.ipAddress ?? "unknown"
-        guard trustedProxies.contains(peer), let forwardedFor else { return peer }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return hops.last { !trustedProxies.contains($0) } ?? hops.first ?? peer
+    /// The bucket of a request's client (`ClientAddress.resolve`, an IPv6 address by its /64),
+    /// or nil when it is not counted: no peer address, or a client in `exempt`.
+    static func clientKey(
+        _ address: SocketAddress?, forwardedFor: String? = nil, trustedProxies: Set<String> = [], exempt: AddressRanges = .init(ranges: [])
+    ) -> String? {
+        guard let client = ClientAddress.resolve(address, forwardedFor: forwardedFor, trustedProxies: trustedProxies) else { return nil }
+        guard let ip = IPAddress(client) else { return client }
+        return exempt.contains(ip) ? nil : ip.clientKey
     }
 }

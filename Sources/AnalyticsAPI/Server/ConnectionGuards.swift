@@ -17,6 +17,12 @@ public struct ConnectionLimits: Sendable {
     public var bodyTimeout: Duration = .seconds(30)
     /// Open connections; the one beyond is closed at once. Also bounded by the open-file limit.
     public var maxConnections = 10_000
+    /// Open connections of one client address (an IPv6 one by its /64), except from the
+    /// exempt blocks and the trusted proxies (`HTTP_MAX_CONNECTIONS_PER_CLIENT`): one address
+    /// cannot take every connection. A browser opens 6; an HTTP/1 crawler a few.
+    public var maxPerClient = 64
+    /// Addresses the per-client cap does not apply to (`RATE_LIMIT_EXEMPT`, `TRUSTED_PROXIES`).
+    var exempt: AddressRanges = .loopback
 
     public init() {}
 }
@@ -30,7 +36,7 @@ enum GuardedHTTPServer {
         if allowed < limits.maxConnections {
             logger.notice("connection limit lowered to fit the open-file limit", metadata: ["limit": "\(allowed)", "files": "\(files)"])
         }
-        let counter = ConnectionCounter(limit: allowed)
+        let counter = ConnectionCounter(limit: allowed, perClient: limits.maxPerClient, exempt: limits.exempt)
         let bodyTimeout = TimeAmount(limits.bodyTimeout)
         return .http1(
             configuration: .init(
@@ -39,28 +45,68 @@ enum GuardedHTTPServer {
     }
 }
 
-/// The open connections of the server.
+/// The open connections of the server, in all and per client address.
 final class ConnectionCounter: Sendable {
     let limit: Int
+    let perClient: Int
+    let exempt: AddressRanges
     private let open = Atomic<Int>(0)
+    /// Open connections per counted client; a client leaves the table with its last connection.
+    private let clients = Mutex<[String: Int]>([:])
     private let gauge = Gauge(label: "prpm_http_connections")
-    private let refused = Counter(label: "prpm_http_connections_refused_total")
+    private let refused = Counter(label: "prpm_http_connections_refused_total", dimensions: [("reason", "limit")])
+    private let refusedPerClient = Counter(label: "prpm_http_connections_refused_total", dimensions: [("reason", "per_client")])
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, perClient: Int = .max, exempt: AddressRanges = .loopback) {
+        self.limit = limit
+        self.perClient = perClient
+        self.exempt = exempt
+    }
 
-    /// Counts a new connection; false (and not counted) when the limit is reached.
-    func admit() -> Bool {
+    /// The key `peer` is counted under, or nil when it is not capped.
+    func client(_ peer: SocketAddress?) -> String? {
+        guard perClient < .max, let text = peer?.ipAddress, let ip = IPAddress(text), !exempt.contains(ip) else { return nil }
+        return ip.clientKey
+    }
+
+    /// Counts a new connection of `client` (from `client(_:)`); false (and not counted) when
+    /// a limit is reached.
+    func admit(client: String? = nil) -> Bool {
         let now = open.add(1, ordering: .relaxed).newValue
         guard now <= limit else {
             open.subtract(1, ordering: .relaxed)
             refused.increment()
             return false
         }
+        if let client {
+            let admitted = clients.withLock { table in
+                let count = table[client, default: 0]
+                guard count < perClient else { return false }
+                table[client] = count + 1
+                return true
+            }
+            guard admitted else {
+                open.subtract(1, ordering: .relaxed)
+                refusedPerClient.increment()
+                return false
+            }
+        }
         gauge.record(now)
         return true
     }
 
-    func leave() { gauge.record(open.subtract(1, ordering: .relaxed).newValue) }
+    func leave(client: String? = nil) {
+        if let client {
+            clients.withLock { table in
+                let count = (table[client] ?? 1) - 1
+                table[client] = count > 0 ? count : nil
+            }
+        }
+        gauge.record(open.subtract(1, ordering: .relaxed).newValue)
+    }
+
+    /// Clients with open connections (for tests and metrics).
+    var clientsOpen: Int { clients.withLock { $0.count } }
 }
 
 /// Closes a connection beyond the limit as soon as it is accepted.
@@ -70,19 +116,22 @@ final class ConnectionLimitHandler: ChannelInboundHandler, RemovableChannelHandl
 
     private let counter: ConnectionCounter
     private var counted = false
+    private var client: String?
 
     init(counter: ConnectionCounter) { self.counter = counter }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if counter.admit() {
+        let client = counter.client(context.channel.remoteAddress)
+        if counter.admit(client: client) {
             counted = true
+            self.client = client
         } else {
             context.close(promise: nil)
         }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        if counted { counter.leave() }
+        if counted { counter.leave(client: client) }
         counted = false
     }
 }
