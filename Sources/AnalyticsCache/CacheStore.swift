@@ -57,18 +57,25 @@ extension Duration {
 /// scripts, so their check-and-set is atomic.
 public struct RedisCacheStore: CacheStore {
     public let redis: RedisClient
+    /// When Redis evicted keys, every mark is at least the time that was noticed (a lost mark
+    /// must not make an answer look fresh).
+    public let evictions: EvictionWatch?
 
-    public init(redis: RedisClient) { self.redis = redis }
+    public init(redis: RedisClient, evictions: EvictionWatch? = nil) {
+        self.redis = redis
+        self.evictions = evictions
+    }
 
     public func lookup(_ key: CacheKey) async throws -> StoredLookup {
-        Self.lookup(from: try await redis.command(bytes: [Array("MGET".utf8), Array(key.description.utf8), Array(key.writtenKey.utf8)]))
+        lookup(from: try await redis.command(bytes: [Array("MGET".utf8), Array(key.description.utf8), Array(key.writtenKey.utf8)]))
     }
 
     /// An `MGET` of entry and mark, or the same two values in a script's reply.
-    static func lookup(from reply: RedisReply) -> StoredLookup {
+    func lookup(from reply: RedisReply) -> StoredLookup {
         let values = reply.array ?? []
         let entry = values.first?.bytes.flatMap(CacheEntry.init(serialized:))
-        let written = values.count > 1 ? values[1].string.flatMap { Int64($0) } : nil
+        var written = values.count > 1 ? values[1].string.flatMap { Int64($0) } : nil
+        if let floor = evictions?.floor, floor > 0 { written = max(written ?? 0, floor) }
         return StoredLookup(entry: entry, written: written)
     }
 
@@ -91,7 +98,7 @@ public struct RedisCacheStore: CacheStore {
         let reply = try await redis.command([
             "EVAL", Scripts.lockAndLookup, "3", key.lockKey, key.description, key.writtenKey, token, String(ttl.milliseconds),
         ])
-        return reply.int == 0 ? nil : Self.lookup(from: reply)
+        return reply.int == 0 ? nil : lookup(from: reply)
     }
 
     public func unlock(_ key: CacheKey, token: String) async throws {

@@ -23,6 +23,11 @@ public struct CachedAnalytics: Sendable {
     /// a package computation does not decode the same ranking again (the worker refreshes
     /// thousands of packages per cycle), and a new ranking replaces its window's old one.
     private let rankings = TTLCache<Int, Versioned<Ranking>>(ttl: .seconds(600), capacity: 400, name: "rankings")
+    /// `popular` answers shorter than the cached top 100, by window and limit, with the ETag of
+    /// the answer they were cut from.
+    private let popularPrefixes = TTLCache<String, Versioned<CacheEntry>>(
+        ttl: .seconds(600), capacity: 2_000, maxBytes: 8 << 20, name: "popular_prefixes",
+        cost: { key, entry in key.utf8.count + entry.value.body.count + 128 })
 
     /// Runs per package of one ranking, and all runs sorted, for "how many have more".
     struct Ranking: Sendable {
@@ -139,9 +144,28 @@ public struct CachedAnalytics: Sendable {
         }
     }
 
-    /// Packages by runs in the window (key: entity `d<days>`, days = limit; 0 = all packages,
-    /// the ranking behind `popularityRank`).
+    /// The widest `popular` answer: every smaller `limit` is a prefix of it.
+    public static let popularWidth = 100
+
+    /// Packages by runs in the window. One cached answer per window, the top `popularWidth`
+    /// (key: entity `d<days>`, days slot 100), whatever `limit` asks: the key space and the
+    /// Postgres work are one per window, not one per window and limit. A smaller `limit` is
+    /// its prefix, made once per version of the answer.
     public func popular(days: Int, limit: Int) async throws -> CachedResponse {
+        let top = try await popularWindow(days: days, limit: Self.popularWidth)
+        guard limit < Self.popularWidth else { return top }
+        let entry = try popularPrefixes.value("\(days):\(limit)", version: top.entry.etag) {
+            var answer = try JSONDecoder().decode(PopularPackages.self, from: Data(top.entry.body))
+            guard answer.packages.count > limit else { return top.entry }
+            answer.packages.removeLast(answer.packages.count - limit)
+            return CacheEntry(body: try ResponseEncoding.encode(answer), snapshot: top.entry.snapshot, computeMillis: top.entry.computeMillis)
+        }
+        return top.replacingEntry(entry)
+    }
+
+    /// The cached answer of a window with `limit` packages (0: all, the ranking behind
+    /// `popularityRank`).
+    private func popularWindow(days: Int, limit: Int) async throws -> CachedResponse {
         try await cache.read(CacheKey(endpoint: .popular, entity: "d\(days)", days: limit)) { [source] in
             try ResponseEncoding.encode(try await source.popular(window: AnalyticsWindow(days: days), limit: limit > 0 ? limit : Int(Int32.max)))
         }
@@ -154,7 +178,7 @@ public struct CachedAnalytics: Sendable {
     }
 
     func ranking(days: Int) async throws -> Ranking {
-        let entry = try await popular(days: days, limit: 0).entry
+        let entry = try await popularWindow(days: days, limit: 0).entry
         return try rankings.value(days, version: entry.etag) {
             Ranking(try JSONDecoder().decode(PopularPackages.self, from: Data(entry.body)))
         }

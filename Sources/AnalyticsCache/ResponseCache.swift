@@ -101,6 +101,14 @@ public struct CachedResponse: Sendable {
         self.freshUntil = freshUntil
     }
 
+    /// The same answer (status, freshness) with another body made from it (a prefix of a list).
+    public func replacingEntry(_ entry: CacheEntry) -> CachedResponse {
+        var response = CachedResponse(entry: entry, status: status, ttl: ttl, freshUntil: freshUntil)
+        response.staleWhileRevalidate = staleWhileRevalidate
+        response.staleIfError = staleIfError
+        return response
+    }
+
     /// Seconds a shared cache may keep it: what is left of its freshness (0 when stale).
     public func maxAge(now: Date = Date()) -> Int {
         max(0, min(ttl, Int((freshUntil - CacheClock.snapshot(now)) / 1000)))

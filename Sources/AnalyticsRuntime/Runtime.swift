@@ -29,6 +29,9 @@ public final class Runtime: Sendable {
     private let standbyMonitor: Task<Void, Never>?
     private let folding = Mutex<Task<Void, Never>?>(nil)
     public let cache: ResponseCache
+    /// Redis' evictions as the cache sees them (see `EvictionWatch`).
+    public let evictions: EvictionWatch
+    private let evictionMonitor: Task<Void, Never>
     public let hotReads: HotReadRecorder
     public let breaker: CircuitBreaker
     private let postgresThreads: NIOThreadPool
@@ -90,7 +93,12 @@ public final class Runtime: Sendable {
             reading = queries
             standbyMonitor = nil
         }
-        cache = ResponseCache(store: RedisCacheStore(redis: redis), breaker: breaker, policy: policy, logger: logger)
+        let evictions = EvictionWatch()
+        self.evictions = evictions
+        cache = ResponseCache(store: RedisCacheStore(redis: redis, evictions: evictions), breaker: breaker, policy: policy, logger: logger)
+        evictionMonitor = Task { [redis, breaker, interval = config.evictionCheckInterval] in
+            await evictions.run(redis: redis, breaker: breaker, interval: interval, logger: logger)
+        }
         hotReads = HotReadRecorder(redis: redis, breaker: breaker, logger: logger)
     }
 
@@ -116,6 +124,8 @@ public final class Runtime: Sendable {
     }
 
     public func shutdown() async {
+        evictionMonitor.cancel()
+        await evictionMonitor.value
         standbyMonitor?.cancel()
         await standbyMonitor?.value
         let fold = folding.withLock { task in

@@ -41,13 +41,10 @@ public struct StandbyRoutedReading: AnalyticsReading {
         self.gate = gate
     }
 
-    /// Package answers add the queued inserts they read on the standby as on the primary. The
-    /// site-wide rollup reads (`foldsRollups`: popular, summary) fold the whole queue on the
-    /// primary first, so the standby's answer lacks only what its lag lacks. Best effort: a
-    /// primary that does not answer takes no writes either, and the standby still answers.
-    private func publicRead<T: Sendable>(foldsRollups: Bool = false, _ body: (AnalyticsQueries) async throws -> T) async throws -> T {
+    /// Public answers add the queued inserts they read (migration 17) on the standby as on the
+    /// primary, so the standby's answer lacks only what its lag lacks.
+    private func publicRead<T: Sendable>(_ body: (AnalyticsQueries) async throws -> T) async throws -> T {
         guard gate.isUsable else { return try await body(primary) }
-        if foldsRollups { try? await primary.foldPending() }
         do {
             return try await body(standby)
         } catch let error where !(error is CancellationError) && !(error is AnalyticsError) {
@@ -70,10 +67,10 @@ public struct StandbyRoutedReading: AnalyticsReading {
     public func trending(limit: Int) async throws -> TrendingPackages { try await publicRead { try await $0.trending(limit: limit) } }
 
     public func popular(window: AnalyticsWindow, limit: Int) async throws -> PopularPackages {
-        try await publicRead(foldsRollups: true) { try await $0.popular(window: window, limit: limit) }
+        try await publicRead { try await $0.popular(window: window, limit: limit) }
     }
 
-    public func summary() async throws -> SiteSummary { try await publicRead(foldsRollups: true) { try await $0.summary() } }
+    public func summary() async throws -> SiteSummary { try await publicRead { try await $0.summary() } }
 
     public func userStats(userId: UUID, window: AnalyticsWindow) async throws -> UserStats {
         try await primary.userStats(userId: userId, window: window)

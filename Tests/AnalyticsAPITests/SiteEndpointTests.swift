@@ -109,4 +109,65 @@ struct SiteEndpointTests {
             }
         }
     }
+
+    /// Issue 27 item 2: every `limit` of a window is one cached answer and one computation.
+    /// Before: a key (and a Postgres computation) per window and limit, 36,500 per cycle.
+    @Test func everyLimitOfAWindowIsOneCachedAnswer() async throws {
+        try await withApp { client, deps in
+            try await Self.forgetSiteAnswers(deps)
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("popular-limits")
+            var rows: [Fixture.Usage] = []
+            for index in 0..<5 {
+                let package = try await f.package("popular-limits-\(index)")
+                rows += (0...index).map { _ in Fixture.Usage(user: user, package: package.id) }
+            }
+            try await f.usage(rows)
+            let full = try await client.get("/api/v1/analytics/popular?days=13&limit=100").json(PopularPackages.self)
+            for limit in [1, 2, 3, 7, 20, 55, 99] {
+                let answer = try await client.get("/api/v1/analytics/popular?days=13&limit=\(limit)")
+                #expect(answer.status == .ok)
+                let popular = try answer.json(PopularPackages.self)
+                #expect(popular.days == 13)
+                #expect(popular.packages == Array(full.packages.prefix(limit)), "limit \(limit)")
+                #expect(answer.headers[.eTag] != nil)
+            }
+            let redis = try TestEnvironment.redis()
+            defer { redis.shutdown() }
+            let keys = try await redis.command("KEYS", RedisKeyspace.prefix + "popular:d13:*").array?.compactMap(\.string) ?? []
+            #expect(keys == [RedisKeyspace.prefix + "popular:d13:100"])
+        }
+    }
+
+    /// Issue 27 item 2: a `popular` or `summary` miss reads the fold queue beside the rollups
+    /// instead of folding it first, so it never waits for a fold in progress (here: another
+    /// session holds the fold's lock). Before: the miss waited for the lock until the deadline.
+    @Test func aSiteWideMissNeverWaitsForTheFold() async throws {
+        let replica = try await makeReplica { $0.requestTimeoutMs = 3_000 }
+        try await withCleanup({ await replica.shutdown() }) {
+            try await Self.forgetSiteAnswers(replica)
+            let f = Fixture(postgres: replica.postgres)
+            let user = try await f.user("popular-unfolded")
+            let package = try await f.package("popular-unfolded")
+            try await withFreshApp(replica) { client, _ in
+                let locker = TestEnvironment.locker()
+                defer { locker.shutdown() }
+                let holding = try await TestEnvironment.holdInTransaction(locker, "SELECT pg_advisory_xact_lock(727276)", for: .milliseconds(2_500))
+                // Rows that wait in the queue while the lock is held.
+                try await f.usage((0..<4).map { _ in Fixture.Usage(user: user, package: package.id) })
+                #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE package_id = '\(package.id)'") == "4")
+                let start = ContinuousClock.now
+                let popular = try await client.get("/api/v1/analytics/popular?days=2&limit=100")
+                let summary = try await client.get("/api/v1/analytics/summary")
+                let waited = ContinuousClock.now - start
+                #expect(popular.status == .ok)
+                #expect(summary.status == .ok)
+                #expect(waited < .milliseconds(1_500), "the misses waited \(waited) for the fold")
+                let ours = try popular.json(PopularPackages.self).packages.first { $0.id == package.id }
+                #expect(ours?.runs == 4)
+                #expect(ours?.uniqueUsers == 1)
+                try await holding.value
+            }
+        }
+    }
 }

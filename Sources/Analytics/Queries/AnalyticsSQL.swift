@@ -264,12 +264,24 @@ public enum AnalyticsSQL {
         RETURNING id, user_rating, was_helpful, user_feedback, package_id, org_id, user_id
         """
     /// Packages by runs since $1 (first day), at most $2, most first; equal runs share a rank.
+    /// Like the package answer, it adds the inserts still waiting in the fold queue to the
+    /// rollups in the same snapshot (a row is in one or the other), so it is exact without
+    /// folding: a request never waits for the fold's lock.
     public static let popular = """
-        WITH r AS (SELECT package_id, sum(runs) AS runs FROM package_daily_stats WHERE day >= $1::date GROUP BY package_id HAVING sum(runs) > 0),
+        WITH q AS MATERIALIZED (
+          SELECT x.package_id, x.user_id FROM usage_fold_queue x
+          WHERE x.package_id IS NOT NULL AND utc_day((x.r).created_at) >= $1::date),
+        r AS (SELECT package_id, sum(runs) AS runs
+              FROM (SELECT package_id, runs FROM package_daily_stats WHERE day >= $1::date UNION ALL SELECT package_id, 1 FROM q) t
+              GROUP BY package_id HAVING sum(runs) > 0),
         top AS (SELECT r.package_id, p.name, r.runs, rank() OVER (ORDER BY r.runs DESC)::bigint AS rank
                 FROM r JOIN packages p ON p.id = r.package_id ORDER BY r.runs DESC, p.name ASC LIMIT $2)
         SELECT top.package_id, top.name, top.runs, top.rank,
-               (SELECT coalesce(sum(c.users), 0) FROM package_last_day_counts c WHERE c.package_id = top.package_id AND c.day >= $1::date)::bigint
+               ((SELECT coalesce(sum(c.users), 0) FROM package_last_day_counts c WHERE c.package_id = top.package_id AND c.day >= $1::date)
+                + (SELECT count(DISTINCT q.user_id) FROM q
+                   WHERE q.package_id = top.package_id
+                     AND NOT EXISTS (SELECT 1 FROM package_user_last_day l
+                                     WHERE l.package_id = q.package_id AND l.user_id = q.user_id AND l.last_day >= $1::date)))::bigint
                  AS unique_users
         FROM top ORDER BY top.runs DESC, top.name ASC
         """
@@ -281,11 +293,13 @@ public enum AnalyticsSQL {
         """
     /// Site-wide totals, all time: the usage rows and the runs retention folded into the
     /// archive; the users with usage rows (retention keeps no per-user history: users of the
-    /// last 12 months); the packages with runs in their daily rollups (kept by retention).
+    /// last 12 months); the packages with runs in their daily rollups (kept by retention) or
+    /// in the fold queue (no fold, as `popular`).
     public static let summary = """
         SELECT (SELECT count(*) FROM playground_usage) + (SELECT coalesce(sum(runs), 0) FROM usage_daily_archive) AS total_runs,
                (SELECT count(*) FROM users u WHERE EXISTS (SELECT 1 FROM playground_usage x WHERE x.user_id = u.id)) AS unique_users,
-               (SELECT count(*) FROM (SELECT package_id FROM package_daily_stats GROUP BY package_id HAVING sum(runs) > 0) p)
+               (SELECT count(*) FROM (SELECT package_id FROM package_daily_stats GROUP BY package_id HAVING sum(runs) > 0
+                                      UNION SELECT package_id FROM usage_fold_queue WHERE package_id IS NOT NULL) p)
                  AS packages_with_runs
         """
 }
