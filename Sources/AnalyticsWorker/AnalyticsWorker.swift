@@ -157,9 +157,13 @@ public struct AnalyticsWorker: Service {
                 metadata["partitions_busy"] = "\(result.partitionsBusy)"
                 metadata["archived"] = "\(result.rowsArchived)"
                 metadata["rollup_rows_expired"] = "\(result.rollupRowsExpired)"
+                metadata["user_day_rows_expired"] = "\(result.userDayRowsExpired)"
                 metadata["feedback_cleared"] = "\(result.feedbackCleared)"
                 metadata["anonymized"] = "\(result.usersAnonymized)"
                 metadata["idempotency_keys_expired"] = "\(result.idempotencyKeysExpired)"
+                await record(result.succeeded, result.failed)
+                // Every step ran; the job failed if any of them did.
+                if !result.failed.isEmpty { throw RetentionStepsFailed(steps: result.failed.map(\.step.rawValue)) }
             }
             let elapsed = ContinuousClock.now - start
             Metrics.Timer(label: "prpm_worker_job_duration_seconds", dimensions: dimensions).record(duration: elapsed)
@@ -174,6 +178,33 @@ public struct AnalyticsWorker: Service {
             deps.logger.error("job failed", metadata: ["job": "\(job.rawValue)", "error": "\(error)"])
             throw error
         }
+    }
+
+    /// A retention run in which some steps failed (after all of them ran).
+    struct RetentionStepsFailed: Error, CustomStringConvertible {
+        let steps: [String]
+        var description: String { "retention steps failed: \(steps.joined(separator: ", "))" }
+    }
+
+    /// Logs and counts each retention step's outcome: a failure (`prpm_worker_job_failures_total`
+    /// with its step), a success (`prpm_worker_retention_step_last_success_seconds`, unix
+    /// seconds: alert when a step has not succeeded for a while), here and, for every API
+    /// replica's `/metrics`, in the worker hash (`step_failures:STEP`, `step_last_success:STEP`).
+    private func record(_ succeeded: [Jobs.RetentionStep], _ failed: [Jobs.RetentionResult.Failure]) async {
+        let key = WorkerMetrics.key
+        let now = Date().timeIntervalSince1970
+        var commands: [[String]] = []
+        for failure in failed {
+            let step = failure.step.rawValue
+            deps.logger.error("retention step failed", metadata: ["job": "retention", "step": "\(step)", "error": "\(failure.error)"])
+            Counter(label: "prpm_worker_job_failures_total", dimensions: [("job", WorkerJob.retention.rawValue), ("step", step)]).increment()
+            commands.append(["HINCRBY", key, "step_failures:\(step)", "1"])
+        }
+        for step in succeeded {
+            Metrics.Gauge(label: "prpm_worker_retention_step_last_success_seconds", dimensions: [("step", step.rawValue)]).record(now)
+            commands.append(["HSET", key, "step_last_success:\(step.rawValue)", String(now)])
+        }
+        _ = try? await deps.redis.pipeline(commands)
     }
 
     /// The worker has no HTTP port: it publishes its figures to a Redis hash that every API

@@ -27,6 +27,17 @@ public struct WorkerConfig: Sendable {
     /// How long retiring a partition may wait for its locks (readers queue behind a waiting
     /// lock); on timeout the partition is left as it was and the next retention run retries.
     public var partitionLockTimeout: Duration = .seconds(1)
+    /// An expired month with more rows than this is folded `retentionBatchSize` rows per
+    /// transaction before its table is dropped; a smaller one is folded and truncated in one
+    /// transaction (faster). About 150,000 rows fold per second (docs/performance.md: 18.6 M rows
+    /// of 47 months in 128 s), so 100,000 stay well within `retentionStatementTimeout`.
+    public var partitionRetireMaxRows = 100_000
+    /// `statement_timeout` of each transaction of the privacy steps of retention (anonymizing
+    /// deleted users, clearing old feedback text): they run first, each on its own.
+    public var retentionPrivacyTimeout: Duration = .seconds(30)
+    /// `statement_timeout` of each transaction of the maintenance steps of retention (partitions,
+    /// archive, expiries); their work is batched to fit it.
+    public var retentionStatementTimeout: Duration = .seconds(10)
     /// The jobs this worker schedules (`WORKER_JOBS`, comma-separated; all by default).
     public var jobs = Set(WorkerJob.allCases)
     /// Consumer name in the stream group (unique per process).
@@ -43,6 +54,9 @@ public struct WorkerConfig: Sendable {
         if let value = env.seconds("WORKER_LEASE_TTL_S", minimum: 0.1) { leaseTTL = value }
         if let value = env.int("WORKER_HOT_PACKAGES", in: 0...Int.max) { hotPackages = value }
         if let value = env.int("WORKER_RETENTION_BATCH", in: 1...Int.max) { retentionBatchSize = value }
+        if let value = env.int("WORKER_PARTITION_RETIRE_MAX_ROWS", in: 0...Int.max) { partitionRetireMaxRows = value }
+        if let value = env.seconds("WORKER_RETENTION_PRIVACY_TIMEOUT_S", minimum: 0.1) { retentionPrivacyTimeout = value }
+        if let value = env.seconds("WORKER_RETENTION_STATEMENT_TIMEOUT_S", minimum: 0.1) { retentionStatementTimeout = value }
         if let value = env.string("WORKER_CONSUMER_NAME") {
             if value.isEmpty { env.problem("WORKER_CONSUMER_NAME is empty") } else { consumerName = value }
         }

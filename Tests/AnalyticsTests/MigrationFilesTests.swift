@@ -27,6 +27,7 @@ struct MigrationFilesTests {
         "0016_user_rollups.sql": "fb78be60d8a74dd497e15ab3e1e0460c650b44fd3243d565c5325946de3135a9",
         "0017_fold_queue.sql": "ac6adf3984798e50477b83fa276088a58daded3b396c4ba00eea5ad870a33b20",
         "0018_user_cover_success.sql": "c2b69574f9c6b36d3174eb06d476c59c7fc0914bd400fe2c4fd5160799ef9260",
+        "0019_retention_per_user_days.sql": "95133b8f7c37567edd0be6a89bcc218995ca0ea05450c9cd386468eda236e3a3",
     ]
 
     @Test func releasedMigrationsAreUnchangedAndEveryFileIsListed() throws {

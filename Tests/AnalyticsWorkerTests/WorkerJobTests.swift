@@ -249,40 +249,92 @@ extension WorkerSuites {
                 let partition = try await expiredMonth(f, monthsAgo: 22, package: package.id, user: user, rows: 4)
                 // A long reader of that month holds it until retention has run (not for a fixed
                 // time: on a loaded machine the reader may start late, retention may run long).
-                let released = Mutex(false)
-                let reader = Task {
-                    try await deps.postgres.withConnection { c in
-                        try c.transaction { c in
-                            _ = try c.query("SELECT count(*) FROM \(partition)")
-                            let giveUp = ContinuousClock.now + .seconds(60)
-                            while !released.withLock({ $0 }), ContinuousClock.now < giveUp { _ = try c.query("SELECT pg_sleep(0.02)") }
-                        }
-                    }
-                }
-                defer {
-                    released.withLock { $0 = true }
-                    reader.cancel()
-                }
-                let lockHeld = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid() AND granted)::text"
-                let waitUntil = ContinuousClock.now + .seconds(30)
-                while try await f.scalar(lockHeld, [partition]) != "true", ContinuousClock.now < waitUntil {
-                    try await Task.sleep(for: .milliseconds(10))
-                }
-                #expect(try await f.scalar(lockHeld, [partition]) == "true")
+                let reader = try await HeldLock.take(deps.postgres, "SELECT count(*) FROM \(partition)", on: partition)
+                try await withCleanup({ try? await reader.release() }) {
+                    let busy = try await Jobs(deps: worker.deps).retention()
 
-                let busy = try await Jobs(deps: worker.deps).retention()
-
-                #expect(busy.partitionsBusy >= 1)
-                #expect(try await f.scalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
-                #expect(try await f.scalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
-                released.withLock { $0 = true }
-                try await reader.value
+                    #expect(busy.partitionsBusy >= 1)
+                    #expect(try await f.scalar("SELECT count(*)::text FROM \(partition) WHERE package_id = $1", [package.id]) == "4")
+                    #expect(try await f.scalar("SELECT count(*)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "0")
+                }
 
                 let next = try await Jobs(deps: worker.deps).retention()
 
                 #expect(next.partitionsBusy == 0)
                 #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
                 #expect(try await f.scalar("SELECT sum(runs)::text FROM usage_daily_archive WHERE package_id = $1", [package.id]) == "4")
+            }
+        }
+
+        /// Issue 27, item 6: a month larger than `partitionRetireMaxRows` is folded in batches of
+        /// `retentionBatchSize` rows (each transaction short whatever the month's size), then its
+        /// empty table is dropped; nothing is counted twice.
+        @Test func aLargeExpiredMonthIsFoldedInBatchesThenDropped() async throws {
+            let (worker, deps) = try await makeWorker {
+                $0.partitionRetireMaxRows = 2
+                $0.retentionBatchSize = 3
+            }
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let package = try await f.package("large-month")
+                let user = try await f.user("large-month")
+                let partition = try await expiredMonth(f, monthsAgo: 21, package: package.id, user: user, rows: 7)
+
+                let result = try await Jobs(deps: worker.deps).retention()
+
+                #expect(result.failed.isEmpty)
+                #expect(result.partitionsRetired >= 1)
+                #expect(try await f.scalar("SELECT to_regclass($1)::text", [partition]) == nil)
+                #expect(
+                    try await f.scalar(
+                        "SELECT sum(runs)::text || '/' || sum(rating_sum)::text FROM usage_daily_archive WHERE package_id = $1", [package.id])
+                        == "7/21")
+            }
+        }
+
+        /// Issue 27, item 6: a maintenance step that fails (here the archive it writes is locked
+        /// past its statement timeout) is logged and counted with its step; the privacy steps and
+        /// the steps after it still run, and the job as a whole reports failure.
+        @Test func aFailingMaintenanceStepSkipsNoOtherStepAndFailsTheJob() async throws {
+            let (worker, deps) = try await makeWorker { $0.retentionStatementTimeout = .milliseconds(300) }
+            try await withCleanup({ await deps.shutdown() }) {
+                let f = Fixture(postgres: deps.postgres)
+                let gone = try await f.user("gone-while-broken", deletedAt: Date().addingTimeInterval(-31 * 86_400))
+                let row = try await f.usage([Fixture.Usage(user: gone)])[0]
+                try await f.exec(
+                    "UPDATE playground_usage SET created_at = now() - interval '7 months', user_feedback = 'old words' WHERE id = $1", [row])
+                let oldKey = "broken-retention-\(f.tag)"
+                try await f.exec(
+                    "INSERT INTO ingest_requests (key, body_sha256, ids, created_at) VALUES ($1, '\\x00', '{}', now() - interval '25 hours')",
+                    [oldKey])
+                func published(_ field: String) async -> Double { Double(await WorkerMetrics.fetch(deps.redis)?[field] ?? "0") ?? 0 }
+                let (stepFailures, jobFailures) = (await published("step_failures:archive_usage"), await published("failures:retention"))
+                let started = Date().timeIntervalSince1970
+
+                let lock = try await HeldLock.take(
+                    deps.postgres, "LOCK TABLE usage_daily_archive IN ACCESS EXCLUSIVE MODE", on: "usage_daily_archive")
+                let succeeded = try await withCleanup({ try? await lock.release() }) { await worker.runOnce(.retention) }
+
+                #expect(!succeeded, "the job reports the failed step")
+                // The privacy steps ran…
+                #expect(
+                    try await f.scalar("SELECT username || '/' || coalesce(email, 'NULL') FROM users WHERE id = $1", [gone])
+                        == "deleted-\(gone.canonical.replacingOccurrences(of: "-", with: ""))/NULL")
+                #expect(try await f.scalar("SELECT coalesce(user_feedback, 'NULL') FROM playground_usage WHERE id = $1", [row]) == "NULL")
+                // …and so did the steps after the failing one.
+                #expect(try await f.scalar("SELECT count(*)::text FROM ingest_requests WHERE key = $1", [oldKey]) == "0")
+                // Counted per step and per job, for every API replica's /metrics.
+                #expect(await published("step_failures:archive_usage") == stepFailures + 1)
+                #expect(await published("failures:retention") == jobFailures + 1)
+                for step in ["anonymize_users", "clear_feedback_text", "partitions", "expire_user_days", "idempotency_keys"] {
+                    #expect(await published("step_last_success:\(step)") >= started.rounded(.down), "\(step)")
+                }
+                #expect(await published("step_last_success:archive_usage") < started)
+                let text = WorkerMetrics.render(try #require(await WorkerMetrics.fetch(deps.redis)))
+                #expect(text.contains("prpm_worker_job_failures_total{job=\"retention\",step=\"archive_usage\"} \(Int(stepFailures) + 1)\n"))
+                #expect(text.contains("# TYPE prpm_worker_retention_step_last_success_seconds gauge\n"))
+                #expect(text.contains("prpm_worker_retention_step_last_success_seconds{step=\"anonymize_users\"} "))
+                #expect(text.components(separatedBy: "# TYPE prpm_worker_job_failures_total").count == 2, "one family")
             }
         }
 
@@ -431,5 +483,41 @@ extension WorkerSuites {
                 #expect(try await deps.redis.command("EXISTS", key) == .integer(1))
             }
         }
+    }
+}
+
+/// A lock taken by `statement` in a transaction of its own, on one of `postgres`'s connections,
+/// held until `release()` (not for a fixed time: on a loaded machine the code under test may
+/// run late).
+struct HeldLock: Sendable {
+    private final class Flag: Sendable { let released = Atomic<Bool>(false) }
+    private let flag: Flag
+    private let holder: Task<Void, any Error>
+
+    /// Returns once another connection holds a granted lock on `relation`.
+    static func take(_ postgres: PostgresClient, _ statement: String, on relation: String) async throws -> HeldLock {
+        let flag = Flag()
+        let holder = Task {
+            try await postgres.withConnection { c in
+                try c.transaction { c in
+                    try c.execute(statement)
+                    let giveUp = ContinuousClock.now + .seconds(60)
+                    while !flag.released.load(ordering: .acquiring), ContinuousClock.now < giveUp { _ = try c.query("SELECT pg_sleep(0.02)") }
+                }
+            }
+        }
+        let lock = HeldLock(flag: flag, holder: holder)
+        let f = Fixture(postgres: postgres)
+        let held = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND pid <> pg_backend_pid() AND granted)::text"
+        try await TestEnvironment.eventually("the lock on \(relation) is taken", timeout: .seconds(30)) {
+            try await f.scalar(held, [relation]) == "true"
+        }
+        return lock
+    }
+
+    /// Ends the holder's transaction and waits for it.
+    func release() async throws {
+        flag.released.store(true, ordering: .releasing)
+        try await holder.value
     }
 }

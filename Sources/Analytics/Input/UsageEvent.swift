@@ -40,6 +40,9 @@ public enum UsageBatch {
         case malformed(String)
         /// The first invalid event (its index) and field → 422.
         case invalid(index: Int?, field: String, reason: String)
+        /// The event at `index` carries feedback text and a `createdAt` older than the 6 months
+        /// feedback text is kept → 422 `feedback_expired`, nothing of the batch stored.
+        case feedbackExpired(index: Int)
     }
 
     public static func parse(_ body: [UInt8]) throws(Problem) -> [UsageEvent] {
@@ -97,6 +100,7 @@ public enum UsageBatch {
                 throw .invalid(index: index, field: "createdAt", reason: "must be between 1970-01-01 and one day from now")
             }
             event.createdAt = date
+            if event.userFeedback != nil, RetentionRules.feedbackTextExpired(createdAt: date) { throw .feedbackExpired(index: index) }
         }
         return event
     }

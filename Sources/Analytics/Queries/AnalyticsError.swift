@@ -8,6 +8,10 @@ public enum AnalyticsError: Error, Sendable, Equatable {
     case organizationForbidden
     /// A field failed validation; `index` is the event's index in an ingestion batch.
     case invalidField(field: String, reason: String, index: Int?)
+    /// Feedback text on a run older than the 6 months feedback text is kept (`RetentionRules`):
+    /// refused, nothing stored. `field` is the body's name for the text; `index` the event's
+    /// index in an ingestion batch.
+    case feedbackExpired(field: String, index: Int?)
     /// The source of truth is unreachable.
     case databaseUnavailable(String)
     /// The request's deadline passed before the answer was computed.

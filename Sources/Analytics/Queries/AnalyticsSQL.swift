@@ -254,14 +254,19 @@ public enum AnalyticsSQL {
                user_rating, was_helpful, user_feedback, comparison_mode, created_at)
         """
     /// Feedback on one usage row of its owner ($1 usage id, $2 owner, $3 rating, $4 helpful,
-    /// $5 text; a NULL leaves that field as it is).
+    /// $5 text; a NULL leaves that field as it is). Text on a row older than the feedback text's
+    /// retention changes nothing and returns no row (`usageOwned` then tells why).
     public static let feedback = """
         UPDATE playground_usage SET
           user_rating = coalesce($3::integer, user_rating),
           was_helpful = coalesce($4::boolean, was_helpful),
           user_feedback = coalesce($5::text, user_feedback)
-        WHERE id = $1 AND user_id = $2
+        WHERE id = $1 AND user_id = $2 AND ($5::text IS NULL OR created_at >= \(RetentionRules.feedbackTextCutoffSQL))
         RETURNING id, user_rating, was_helpful, user_feedback, package_id, org_id, user_id
+        """
+    /// Whether usage row $1 exists and belongs to $2.
+    public static let usageOwned = """
+        SELECT EXISTS (SELECT 1 FROM playground_usage WHERE id = $1 AND user_id = $2) AS owned
         """
     /// Packages by runs since $1 (first day), at most $2, most first; equal runs share a rank.
     /// Like the package answer, it adds the inserts still waiting in the fold queue to the

@@ -10,7 +10,7 @@ extension AnalyticsQueries {
     public func maintainUsagePartitions(monthsAhead: Int, guard: WriteGuard?) async throws -> Int {
         try await guardedTransaction(`guard`) { c in
             try c.query(
-                "SELECT usage_partitions_maintain($1, now() - interval '12 months') AS n", [monthsAhead], prepare: false
+                "SELECT usage_partitions_maintain($1, \(RetentionRules.usageCutoffSQL)) AS n", [monthsAhead], prepare: false
             ).first!.decode("n", as: Int.self)
         }
     }
@@ -18,7 +18,7 @@ extension AnalyticsQueries {
     /// The monthly partitions whose whole month is older than 12 months, oldest first.
     public func expiredUsagePartitions() async throws -> [String] {
         try await postgres.withConnection { c in
-            try c.query("SELECT p::text AS name FROM usage_partitions_expired(now() - interval '12 months') p", prepare: false)
+            try c.query("SELECT p::text AS name FROM usage_partitions_expired(\(RetentionRules.usageCutoffSQL)) p", prepare: false)
                 .map { try $0.decode("name", as: String.self) }
         }
     }
@@ -52,44 +52,40 @@ extension AnalyticsQueries {
     }
 
     /// Folds up to `batch` usage rows older than 12 months into `usage_daily_archive` and
-    /// deletes them; the per-package daily rollups are kept. Returns the rows moved. Whole
-    /// older months are retired by `retireUsagePartition`: this takes only the rows of the
-    /// month that straddles the cutoff and older rows that wait in the default partition
-    /// (a month whose partition was busy waits for the next run).
+    /// deletes them (`usage_archive_batch`, migration 19); the per-package daily rollups are kept.
+    /// Returns the rows moved. Whole older months are retired by `retireUsagePartition` or
+    /// `archiveUsagePartitionBatch`: this takes only the rows of the month that straddles the
+    /// cutoff and older rows that wait in the default partition (a month whose partition was
+    /// busy waits for the next run).
     public func archiveOldUsage(batch: Int, guard: WriteGuard?) async throws -> Int {
         try await guardedTransaction(`guard`) { c in
-            try c.execute("SET LOCAL prpm.retention = 'on'")
-            return try c.query(
+            try c.query(
                 """
-                WITH straddling AS (
-                  SELECT id, created_at FROM playground_usage
-                  WHERE created_at >= date_trunc('month', (now() - interval '12 months') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                    AND created_at < now() - interval '12 months'
-                  ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
-                ), waiting AS (
-                  SELECT id, created_at FROM playground_usage_default
-                  WHERE created_at < date_trunc('month', (now() - interval '12 months') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-                  ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED
-                ), doomed AS (
-                  SELECT * FROM straddling UNION ALL SELECT * FROM waiting
-                ), gone AS (
-                  DELETE FROM playground_usage u USING doomed d WHERE u.id = d.id AND u.created_at = d.created_at RETURNING u.*
-                ), folded AS (
-                  INSERT INTO usage_daily_archive AS a
-                  SELECT utc_day(created_at), package_id, model, org_id, count(*),
-                         count(*) FILTER (WHERE error_occurred IS NOT TRUE), sum(credits_spent), sum(tokens_used), sum(duration_ms),
-                         coalesce(sum(user_rating), 0), count(user_rating)
-                  FROM gone GROUP BY 1, 2, 3, 4
-                  ON CONFLICT (day, coalesce(package_id, '00000000-0000-0000-0000-000000000000'::uuid), model,
-                               coalesce(org_id, '00000000-0000-0000-0000-000000000000'::uuid))
-                  DO UPDATE SET runs = a.runs + excluded.runs, successes = a.successes + excluded.successes,
-                    credits_sum = a.credits_sum + excluded.credits_sum, tokens_sum = a.tokens_sum + excluded.tokens_sum,
-                    duration_sum = a.duration_sum + excluded.duration_sum, rating_sum = a.rating_sum + excluded.rating_sum,
-                    rating_count = a.rating_count + excluded.rating_count
-                  RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM gone) AS n, (SELECT count(*) FROM folded) AS groups
+                WITH cutoff AS (
+                  SELECT \(RetentionRules.usageCutoffSQL) AS t,
+                         date_trunc('month', (\(RetentionRules.usageCutoffSQL)) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS month)
+                SELECT usage_archive_batch('playground_usage', month, t, $1) + usage_archive_batch('playground_usage_default', '-infinity', month, $1)
+                  AS n FROM cutoff
                 """, [batch], prepare: false
+            ).first!.decode("n", as: Int.self)
+        }
+    }
+
+    /// Whether the expired partition `name` holds more than `rows` rows (reads at most that many).
+    public func usagePartition(_ name: String, holdsMoreThan rows: Int) async throws -> Bool {
+        try await postgres.withConnection { c in
+            try c.query("SELECT count(*) > $1 AS more FROM (SELECT 1 FROM \(name) LIMIT $1 + 1) r", [rows], prepare: false)
+                .first!.decode("more", as: Bool.self)
+        }
+    }
+
+    /// Folds up to `batch` rows of the expired partition `name` into `usage_daily_archive` and
+    /// deletes them, in one short transaction (for a month too large to retire in one). Returns the
+    /// rows moved.
+    public func archiveUsagePartitionBatch(_ name: String, batch: Int, guard: WriteGuard?) async throws -> Int {
+        try await guardedTransaction(`guard`) { c in
+            try c.query(
+                "SELECT usage_archive_batch($1::regclass, '-infinity', \(RetentionRules.usageCutoffSQL), $2) AS n", [name, batch], prepare: false
             ).first!.decode("n", as: Int.self)
         }
     }
@@ -98,7 +94,18 @@ extension AnalyticsQueries {
     /// no window reaches them, and the raw rows they summed are gone. Returns the rows removed.
     public func expireUserRollups(guard: WriteGuard?) async throws -> Int {
         try await guardedTransaction(`guard`) { c in
-            try c.query("SELECT usage_user_rollups_expire(now() - interval '12 months') AS n", prepare: false).first!.decode("n", as: Int.self)
+            try c.query("SELECT usage_user_rollups_expire(\(RetentionRules.usageCutoffSQL)) AS n", prepare: false).first!.decode("n", as: Int.self)
+        }
+    }
+
+    /// Expires up to `batch` rows of each per-user table that `expireUserRollups` leaves
+    /// (migration 19: who used a package on a day, the last day of each user with each package,
+    /// the user of old sessions) older than 12 months, after folding the queued inserts. Returns
+    /// the largest count of the three (repeat while it is a whole batch).
+    public func expireUserDays(batch: Int, guard: WriteGuard?) async throws -> Int {
+        try await guardedTransaction(`guard`) { c in
+            try c.query("SELECT usage_user_days_expire_batch(\(RetentionRules.usageCutoffSQL), $1) AS n", [batch], prepare: false)
+                .first!.decode("n", as: Int.self)
         }
     }
 
@@ -108,7 +115,7 @@ extension AnalyticsQueries {
             try c.query(
                 """
                 UPDATE playground_usage SET user_feedback = NULL WHERE id IN (
-                  SELECT id FROM playground_usage WHERE user_feedback IS NOT NULL AND created_at < now() - interval '6 months'
+                  SELECT id FROM playground_usage WHERE user_feedback IS NOT NULL AND created_at < \(RetentionRules.feedbackTextCutoffSQL)
                   LIMIT $1 FOR UPDATE SKIP LOCKED)
                 """, [batch]
             ).affectedRows
@@ -121,7 +128,7 @@ extension AnalyticsQueries {
             try c.query(
                 """
                 UPDATE users SET username = 'deleted-' || replace(id::text, '-', ''), email = NULL
-                WHERE deleted_at < now() - interval '30 days'
+                WHERE deleted_at < \(RetentionRules.deletedUserCutoffSQL)
                   AND (username IS DISTINCT FROM 'deleted-' || replace(id::text, '-', '') OR email IS NOT NULL)
                 """
             ).affectedRows

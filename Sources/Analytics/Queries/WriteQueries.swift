@@ -13,7 +13,8 @@ public struct AffectedEntities: Sendable, Equatable {
 extension AnalyticsQueries {
 
     /// Stores feedback on the caller's own usage row. Fields not given stay as they are.
-    /// Another user's row, or no row, is `usageNotFound`.
+    /// Another user's row, or no row, is `usageNotFound`; text on a row older than 6 months is
+    /// `feedbackExpired` (nothing changed; a rating or helpfulness alone is still stored).
     /// `waitAtMost` bounds the wait for a connection (see `writeConnection`).
     public func submitFeedback(_ input: FeedbackInput, userId: UUID, waitAtMost: Duration? = nil) async throws -> (
         FeedbackResult, AffectedEntities
@@ -21,7 +22,10 @@ extension AnalyticsQueries {
         let rows = try await writeConnection(waitAtMost: waitAtMost) { c in
             try c.query(AnalyticsSQL.feedback, [input.usageId, userId, input.rating, input.wasHelpful, input.feedback], prepare: true)
         }
-        guard let row = rows.first else { throw AnalyticsError.usageNotFound }
+        guard let row = rows.first else {
+            let owned = try await run(AnalyticsSQL.usageOwned, [input.usageId, userId]).first?.decode("owned", as: Bool.self) == true
+            throw owned && input.feedback != nil ? AnalyticsError.feedbackExpired(field: "feedback", index: nil) : AnalyticsError.usageNotFound
+        }
         var affected = AffectedEntities()
         affected.userIds.insert(try row.decode("user_id"))
         if let package: UUID = try row.decode("package_id", as: UUID?.self) { affected.packageIds.insert(package) }

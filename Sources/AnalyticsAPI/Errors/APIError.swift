@@ -47,6 +47,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
     static let forbidden = APIError(.forbidden, code: "forbidden", message: "you may not read this organization's analytics")
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
+    /// 422 naming the field (and the event's index in an ingestion batch), also in the
+    /// `X-Error-Field` / `X-Error-Index` headers.
+    static func unprocessable(field: String, index: Int?, _ reason: String, code: String = "validation_failed") -> APIError {
+        let prefix = index.map { "events[\($0)]." } ?? ""
+        var apiError = APIError(.unprocessableContent, code: code, message: "\(prefix)\(field) \(reason)")
+        if let index { apiError.headers[HTTPField.Name("X-Error-Index")!] = String(index) }
+        apiError.headers[HTTPField.Name("X-Error-Field")!] = field
+        return apiError
+    }
     static let invalidDays = APIError.badRequest("days must be an integer from 1 to 365", code: "invalid_days")
 }
 
@@ -71,11 +80,12 @@ extension APIError {
             case .usageNotFound: return .notFound("no such usage row of yours")
             case .organizationForbidden: return .forbidden
             case .invalidField(let field, let reason, let index):
-                let prefix = index.map { "events[\($0)]." } ?? ""
-                var apiError = APIError.unprocessable("\(prefix)\(field) \(reason)")
-                if let index { apiError.headers[HTTPField.Name("X-Error-Index")!] = String(index) }
-                apiError.headers[HTTPField.Name("X-Error-Field")!] = field
-                return apiError
+                return .unprocessable(field: field, index: index, reason)
+            case .feedbackExpired(let field, let index):
+                return .unprocessable(
+                    field: field, index: index,
+                    "text is not accepted on a run older than \(RetentionRules.feedbackTextMonths) months (its retention); a rating or wasHelpful alone is",
+                    code: "feedback_expired")
             case .databaseUnavailable:
                 Counter(label: "prpm_postgres_errors_total").increment()
                 return APIError(.serviceUnavailable, code: "unavailable", message: "the database is unavailable", headers: [.retryAfter: "5"])
@@ -101,6 +111,7 @@ extension APIError {
             switch error {
             case .malformed(let message): return .badRequest(message, code: "malformed_body")
             case .invalid(let index, let field, let reason): return from(AnalyticsError.invalidField(field: field, reason: reason, index: index))
+            case .feedbackExpired(let index): return from(AnalyticsError.feedbackExpired(field: "userFeedback", index: index))
             }
         case let error as HTTPError:
             switch error.status {
