@@ -73,7 +73,7 @@ public final class Runtime: Sendable {
             postgresWriteThreads = nil
             postgresWriter = nil
         }
-        queries = AnalyticsQueries(postgres: postgres, writer: postgresWriter, prices: config.prices)
+        queries = AnalyticsQueries(postgres: postgres, writer: postgresWriter, prices: config.prices, trendMaxAge: config.trendMaxAge)
         var policy = config.cache
         if let readURL = config.databaseReadURL {
             let standby = PostgresClient(
@@ -83,7 +83,8 @@ public final class Runtime: Sendable {
             self.standby = standby
             standbyGate = gate
             reading = StandbyRoutedReading(
-                primary: queries, standby: AnalyticsQueries(postgres: standby, foldsQueue: false, prices: config.prices), gate: gate)
+                primary: queries,
+                standby: AnalyticsQueries(postgres: standby, foldsQueue: false, prices: config.prices, trendMaxAge: config.trendMaxAge), gate: gate)
             standbyMonitor = Task { await StandbyMonitor.run(standby: standby, gate: gate, logger: logger) }
             // Data up to the allowed lag (and one check interval) behind the primary.
             policy.replicaLagAllowance = config.standbyMaxLag + StandbyMonitor.interval

@@ -37,6 +37,9 @@ public struct RuntimeConfig: Sendable {
     /// How often `serve` and `worker` fold the rollup queue in the background
     /// (`ROLLUP_FOLD_INTERVAL_MS`; 0: never; answers stay exact, but the queue then grows).
     public var foldInterval: Duration = .milliseconds(1000)
+    /// Seconds after which a trend is not shown as this week's: two trend intervals
+    /// (`WORKER_TRENDS_INTERVAL_S`, read here too: the API judges the worker's table by it).
+    public var trendMaxAge = 1200
     /// How often Redis' eviction counter is checked (`REDIS_EVICTION_CHECK_MS`; see `EvictionWatch`).
     public var evictionCheckInterval: Duration = .milliseconds(1000)
     public var breakerFailureThreshold = 3
@@ -74,6 +77,9 @@ public struct RuntimeConfig: Sendable {
         if let value = env.int("PG_POOL_SIZE", in: 1...1000) { postgresPoolSize = value }
         if let value = env.int("PG_WRITE_POOL_SIZE", in: 0...1000) { postgresWritePoolSize = value }
         if let value = env.int("ROLLUP_FOLD_INTERVAL_MS", in: 0...3_600_000) { foldInterval = .milliseconds(value) }
+        if let value = env.seconds("WORKER_TRENDS_INTERVAL_S", minimum: 0.1) {
+            trendMaxAge = max(1, Int(min((value * 2) / .seconds(1), Double(Int32.max)).rounded(.up)))
+        }
         if let value = env.int("REDIS_EVICTION_CHECK_MS", in: 10...60_000) { evictionCheckInterval = .milliseconds(value) }
         if let value = env.int("PG_THREADS", in: 1...256) { postgresThreads = value }
         if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }

@@ -14,12 +14,18 @@ public struct AnalyticsQueries: Sendable {
     public let foldsQueue: Bool
     /// The prices behind the money figures of the user and organization answers (settings).
     public let prices: Prices
+    /// Seconds after which a week-over-week trend is no longer "this week" and is not shown
+    /// (two trend intervals: the worker missed at least one run).
+    public let trendMaxAge: Int
 
-    public init(postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true, prices: Prices = Prices()) {
+    public init(
+        postgres: PostgresClient, writer: PostgresClient? = nil, foldsQueue: Bool = true, prices: Prices = Prices(), trendMaxAge: Int = 1200
+    ) {
         self.postgres = postgres
         self.writer = writer ?? postgres
         self.foldsQueue = foldsQueue
         self.prices = prices
+        self.trendMaxAge = trendMaxAge
     }
 
     /// One prepared read, retried once on a fresh connection after a server restart.

@@ -64,8 +64,10 @@ public enum AnalyticsSQL {
                   GROUP BY day) d
             GROUP BY day
             """
+        /// ($1 package id, $2 the age in seconds beyond which a trend is not shown: not "this week".)
         public static let trend = """
-            SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends WHERE package_id = $1
+            SELECT this_week, last_week, change_pct, trend, computed_at FROM package_trends
+            WHERE package_id = $1 AND computed_at >= now() - $2::integer * interval '1 second'
             """
         public static let extras = """
             \(queued)

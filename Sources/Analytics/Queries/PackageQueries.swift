@@ -26,7 +26,7 @@ extension AnalyticsQueries {
                 PostgresStatement(AnalyticsSQL.Package.models, [id, start]),
                 PostgresStatement(AnalyticsSQL.Package.versions, [id, start]),
                 PostgresStatement(AnalyticsSQL.Package.daily, [id, start]),
-                PostgresStatement(AnalyticsSQL.Package.trend, [id]),
+                PostgresStatement(AnalyticsSQL.Package.trend, [id, trendMaxAge]),
                 PostgresStatement(AnalyticsSQL.Package.extras, [id, start]),
             ])
         }
