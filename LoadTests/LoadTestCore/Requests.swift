@@ -206,6 +206,12 @@ public struct MixPlan: Sendable {
         case .ingest:
             head(&buffer, "POST", "/api/v1/analytics/usage", query: nil)
             authorization(&buffer, ingestAuth)
+            // Every batch has a key of its own, as a real collector sends: a batch whose answer
+            // was lost after its commit can be retried safely (README, "Writes are answered truthfully").
+            buffer.writeStaticString("Idempotency-Key: loadtest-")
+            buffer.writeString(String(rng.next(), radix: 16))
+            buffer.writeString(String(rng.next(), radix: 16))
+            buffer.writeStaticString("\r\n")
             jsonBody(&buffer, ingestBody(using: &rng))
         case .path, .baseline:
             preconditionFailure("not a mix scenario")

@@ -133,10 +133,20 @@ struct ProfileTests {
         )
         let generator = RequestGenerator.mix(plan, seed: 5)
         var seen: [Scenario: String] = [:]
+        var idempotencyKeys: [String] = []
+        var ingestRequests = 0
         for _ in 0..<2000 {
             let r = generator.next()
             seen[r.scenario] = String(buffer: r.bytes)
+            if r.scenario == .ingest {
+                ingestRequests += 1
+                idempotencyKeys += seen[.ingest]!.split(separator: "\r\n").filter { $0.hasPrefix("Idempotency-Key: ") }.map(String.init)
+            }
         }
+        // Issue 27 item 10: every ingestion batch carries an Idempotency-Key of its own.
+        #expect(ingestRequests > 0)
+        #expect(idempotencyKeys.count == ingestRequests)
+        #expect(Set(idempotencyKeys).count == idempotencyKeys.count)
         #expect(Set(seen.keys) == Set(Scenario.mixScenarios))
         #expect(seen[.package]!.hasPrefix("GET /api/v1/analytics/package/"))
         #expect(seen[.package]!.contains("?days="))
