@@ -55,6 +55,13 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
                 ingestToken: config.ingestToken))
     }
 
+    if config.windowBudgetPerMinute > 0 {
+        router.add(
+            middleware: WindowBudgetMiddleware(
+                perMinute: config.windowBudgetPerMinute, burst: config.windowBudgetBurst, trustedProxies: config.trustedProxies,
+                exempt: config.rateLimitExempt, ingestToken: config.ingestToken))
+    }
+
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)
     let api = router.group("api/v1/analytics").add(middleware: NulRejectionMiddleware())
     ReadController(reader: reader, authenticator: authenticator).register(on: api)

@@ -94,6 +94,42 @@ struct EdgeLimitsTests {
         }
     }
 
+    /// Issue 27 item 2: a client walking through `days` values makes a bounded number of cache
+    /// entries and computations. Before: every window a computation and a key kept for an hour.
+    @Test func unusualWindowsAreBudgetedPerClient() async throws {
+        let replica = try await makeReplica { config in
+            config.trustedProxies = ["127.0.0.1"]
+            config.rateLimitPerSecond = 0
+            config.windowBudgetBurst = 3
+            config.windowBudgetPerMinute = 1
+        }
+        try await withCleanup({ await replica.shutdown() }) {
+            let package = try await Fixture(postgres: replica.postgres).package("window-budget")
+            let app = try await buildApplication(replica)
+            try await app.test(.live) { client in
+                let stranger = Self.forwarded("198.51.100.77")
+                let api = "/api/v1/analytics/package/\(package.id)"
+                for days in [45, 46, 47] { #expect(try await client.get("\(api)?days=\(days)", headers: stranger).status == .ok) }
+                let refused = try await client.get("\(api)?days=48", headers: stranger)
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.errorCode == "window_budget")
+                #expect(refused.headers[.retryAfter].flatMap(Int.init).map { $0 >= 1 } == true)
+                #expect(try await client.get("\(api)/badge/runs.svg?days=49", headers: stranger).status == .tooManyRequests)
+                #expect(try await client.get("/api/v1/analytics/popular?days=50", headers: stranger).status == .tooManyRequests)
+                // The usual windows, another client and this machine are not affected.
+                for days in [7, 30, 90, 365] { #expect(try await client.get("\(api)?days=\(days)", headers: stranger).status == .ok) }
+                #expect(try await client.get("\(api)?days=48", headers: Self.forwarded("198.51.100.78")).status == .ok)
+                #expect(try await client.get("\(api)?days=51").status == .ok)
+                // A malformed window is still the handler's 400, not a budget matter.
+                #expect(try await client.get("\(api)?days=abc", headers: stranger).status == .badRequest)
+            }
+            let keys =
+                try await replica.redis.command("KEYS", "analytics:v1:package:\(package.id.uuidString.lowercased()):*").array?.compactMap(\.string)
+                ?? []
+            #expect(Set(keys.compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }) == [45, 46, 47, 7, 30, 90, 365, 48, 51])
+        }
+    }
+
     @Test func oneAddressCannotTakeEveryConnection() async throws {
         let counter = ConnectionCounter(limit: 100, perClient: 2, exempt: .loopback)
         let stranger = try SocketAddress(ipAddress: "203.0.113.5", port: 1)

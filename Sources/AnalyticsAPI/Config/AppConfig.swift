@@ -27,6 +27,10 @@ public struct AppConfig: Sendable {
     /// Clients never limited per address (`RATE_LIMIT_EXEMPT`: addresses and blocks; this
     /// machine by default). Also exempt from the per-client connection cap.
     var rateLimitExempt: AddressRanges = .loopback
+    /// Requests a minute with a `days` outside the usual windows, per client
+    /// (`WINDOW_BUDGET_PER_MIN`; 0: no bound), and at once (`WINDOW_BUDGET_BURST`).
+    public var windowBudgetPerMinute = 30.0
+    public var windowBudgetBurst = 20.0
     /// `METRICS_TOKEN`: when set, `/metrics` answers other clients than this machine only with
     /// `Authorization: Bearer <token>`; when unset, only this machine.
     public var metricsToken = ""
@@ -77,6 +81,8 @@ public struct AppConfig: Sendable {
         }
         if let value = env.int("HTTP_MAX_CONNECTIONS_PER_CLIENT", in: 1...Int.max) { connections.maxPerClient = value }
         if let value = env.string("METRICS_TOKEN") { metricsToken = value }
+        if let value = env.double("WINDOW_BUDGET_PER_MIN", in: 0...1_000_000) { windowBudgetPerMinute = value }
+        if let value = env.double("WINDOW_BUDGET_BURST", in: 1...1_000_000) { windowBudgetBurst = value }
         if let value = env.int("AUTH_CACHE_S", in: 0...Int.max) { authCacheSeconds = value }
         if let value = env.seconds("SHUTDOWN_DRAIN_S", minimum: 0) { shutdownDrain = value }
         if let value = env.string("TRUSTED_PROXIES") {
