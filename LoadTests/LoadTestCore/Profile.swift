@@ -21,10 +21,17 @@ public struct Profile: Codable, Sendable, Equatable {
     public var phases: [PhaseSpec]
     /// Run-wide thresholds (on all recorded phases).
     public var thresholds: [String]
+    /// Addresses the `hostile` scenario claims in `X-Forwarded-For` (half IPv4, half IPv6 /64s):
+    /// strangers behind a trusted proxy, as the server judges them (`TRUSTED_PROXIES=127.0.0.1`).
+    public var hostileClients: Int?
+    /// Connections kept half-open (a request head never finished) from `half_open_source`
+    /// for the whole run, reopened when the server closes them.
+    public var halfOpen: Int?
+    public var halfOpenSource: String?
 
     enum CodingKeys: String, CodingKey {
         case name, description, mix, days, zipfS = "zipf_s", connections, timeout, seed, ingestBatch = "ingest_batch",
-            baseline, phases, thresholds
+            baseline, phases, thresholds, hostileClients = "hostile_clients", halfOpen = "half_open", halfOpenSource = "half_open_source"
     }
 
     public static let defaultMix: [String: Int] = ["package": 60, "badge": 15, "me": 10, "org": 5, "feedback": 5, "ingest": 5]
@@ -62,12 +69,15 @@ public struct Profile: Codable, Sendable, Equatable {
         baseline = try c.decodeIfPresent(Double.self, forKey: .baseline)
         phases = try c.decode([PhaseSpec].self, forKey: .phases)
         thresholds = try c.decodeIfPresent([String].self, forKey: .thresholds) ?? []
+        hostileClients = try c.decodeIfPresent(Int.self, forKey: .hostileClients)
+        halfOpen = try c.decodeIfPresent(Int.self, forKey: .halfOpen)
+        halfOpenSource = try c.decodeIfPresent(String.self, forKey: .halfOpenSource)
     }
 
     /// Checks names, numbers and every threshold expression. Throws `.config`.
     public func validate() throws(LoadTestError) {
         for key in mix.keys where Scenario.mixScenarios.first(where: { $0.name == key }) == nil {
-            throw .config("profile '\(name)': unknown scenario '\(key)' in mix (known: package badge me org feedback ingest)")
+            throw .config("profile '\(name)': unknown scenario '\(key)' in mix (known: package badge me org feedback ingest hostile)")
         }
         if mix.values.contains(where: { $0 < 0 }) { throw .config("profile '\(name)': negative mix weight") }
         if days.isEmpty || days.contains(where: { $0 <= 0 }) { throw .config("profile '\(name)': days must be positive") }
@@ -76,6 +86,8 @@ public struct Profile: Codable, Sendable, Equatable {
         if let connections, !(1...4096).contains(connections) { throw .config("profile '\(name)': connections must be 1...4096") }
         if let timeout, !(timeout > 0 && timeout <= 120) { throw .config("profile '\(name)': timeout must be within (0, 120] s") }
         if let ingestBatch, !(1...1000).contains(ingestBatch) { throw .config("profile '\(name)': ingest_batch must be 1...1000") }
+        if let hostileClients, !(1...65_536).contains(hostileClients) { throw .config("profile '\(name)': hostile_clients must be 1...65536") }
+        if let halfOpen, !(0...10_000).contains(halfOpen) { throw .config("profile '\(name)': half_open must be 0...10000") }
         for expr in thresholds { _ = try Threshold(parsing: expr) }
         for phase in phases { try phase.validate(profile: name) }
     }

@@ -32,20 +32,23 @@ public struct RunReport: Codable, Sendable {
     public var thresholds: [ThresholdResult]
     public var passed: Bool
     public var warnings: [String]
+    /// The half-open connections of the profile (`half_open`), if any.
+    @Nullable public var halfOpen: HalfOpenReport?
 
     enum CodingKeys: String, CodingKey {
         case tool, schemaVersion = "schema_version", startedAt = "started_at", target, profile, mode, connections, threads,
             timeoutS = "timeout_s", seed, requests, responses, errors, errorRate = "error_rate", durationS = "duration_s",
             throughputRps = "throughput_rps", latencyMs = "latency_ms", errorsByStatus = "errors_by_status",
             statusCounts = "status_counts", cache, perScenario = "per_scenario", phases, timeline, baseline, server, thresholds,
-            passed, warnings
+            passed, warnings, halfOpen = "half_open"
     }
 
     public init(
         startedAt: String, target: String, profile: String, mode: String, connections: Int, threads: Int, timeoutS: Double,
         seed: UInt64, totals: StatsSummary, phases: [PhaseReport], timeline: [TimelinePoint], baseline: BaselineReport?,
-        server: ServerReport, thresholds: [ThresholdResult], warnings: [String]
+        server: ServerReport, thresholds: [ThresholdResult], warnings: [String], halfOpen: HalfOpenReport? = nil
     ) {
+        self.halfOpen = halfOpen
         self.startedAt = startedAt
         self.target = target
         self.profile = profile
@@ -439,6 +442,11 @@ extension RunReport {
             }
         } else {
             line("server /metrics: unavailable" + (server.note.map { " (\($0))" } ?? ""))
+        }
+        if let halfOpen {
+            line(
+                "half-open connections from \(halfOpen.source): \(halfOpen.target) kept open, \(halfOpen.opened) opened, "
+                    + "\(halfOpen.closedByServer) closed by the server, \(halfOpen.refused) refused, \(halfOpen.heldAtEnd) held at the end")
         }
         for warning in warnings { line("warning: \(warning)") }
         line("")

@@ -78,6 +78,8 @@ public struct MixPlan: Sendable {
     let usage: [(id: String, auth: String)]
     let ingestAuth: String
     let ingestBatch: Int
+    /// The addresses the `hostile` scenario claims (`Hostile.clients`).
+    let hostileClients: [String]
 
     static let badgeMetrics = ["runs", "users", "rating", "success", "trend", "model"]
     static let models = ["claude-sonnet-4-5", "claude-opus-4-1", "gpt-5", "gpt-4o", "gemini-2.5-pro"]
@@ -151,7 +153,8 @@ public struct MixPlan: Sendable {
             },
             usage: usageSample.map { (id: $0.id, auth: tokens[$0.userId] ?? "") },
             ingestAuth: "Bearer " + (ingestToken ?? ""),
-            ingestBatch: profile.ingestBatch ?? 10
+            ingestBatch: profile.ingestBatch ?? 10,
+            hostileClients: Hostile.clients(profile.hostileClients ?? 16)
         )
     }
 
@@ -176,7 +179,7 @@ public struct MixPlan: Sendable {
     @inline(__always)
     func make(using rng: inout SeededRandom, allocator: ByteBufferAllocator) -> PreparedRequest {
         let scenario = scenarios[picker.pick(using: &rng)]
-        var buffer = allocator.buffer(capacity: scenario == .ingest ? 256 + ingestBatch * 260 : 512)
+        var buffer = allocator.buffer(capacity: scenario == .ingest ? 256 + ingestBatch * 260 : scenario == .hostile ? 9 * 1024 : 512)
         switch scenario {
         case .package:
             let rank = zipf.sample(using: &rng)
@@ -213,6 +216,8 @@ public struct MixPlan: Sendable {
             buffer.writeString(String(rng.next(), radix: 16))
             buffer.writeStaticString("\r\n")
             jsonBody(&buffer, ingestBody(using: &rng))
+        case .hostile:
+            hostileRequest(&buffer, using: &rng)
         case .path, .baseline:
             preconditionFailure("not a mix scenario")
         }

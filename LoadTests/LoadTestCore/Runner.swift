@@ -209,6 +209,11 @@ public final class LoadRunner: Sendable {
         if let first = await scrape(engine) { await monitor.addSnapshot(first) }
 
         let ticker = startTicker(engine: engine, monitor: monitor)
+        var halfOpen: HalfOpenClients?
+        if let count = profile.halfOpen, count > 0 {
+            halfOpen = HalfOpenClients(count: count, source: profile.halfOpenSource ?? "127.0.0.2", port: config.target.port)
+            halfOpen?.start()
+        }
         var issued = 0
         var phaseReports: [PhaseReport] = []
         var baselineReport: BaselineReport?
@@ -301,11 +306,13 @@ public final class LoadRunner: Sendable {
             }
         } catch {
             ticker.cancel()
+            _ = halfOpen?.stop()
             throw error
         }
 
         ticker.cancel()
         _ = await ticker.result
+        let halfOpenReport = halfOpen?.stop()
         let rest = try await engine.takeSeconds(before: Int.max)
         _ = await monitor.add(rest, upTo: rest.isEmpty ? 0 : (rest.map(\.second).max()! + 1))
         if let last = await scrape(engine) { await monitor.addSnapshot(last) }
@@ -342,7 +349,7 @@ public final class LoadRunner: Sendable {
             startedAt: startedAt, target: config.target.description, profile: profile.name, mode: mode, connections: config.connections,
             threads: config.threads, timeoutS: config.timeoutSeconds, seed: config.seed, totals: totalSummary, phases: phaseReports,
             timeline: await monitor.timeline, baseline: baselineReport, server: server, thresholds: runThresholds + thresholdResults,
-            warnings: warnings
+            warnings: warnings, halfOpen: halfOpenReport
         )
     }
 

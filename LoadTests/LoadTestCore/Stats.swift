@@ -5,6 +5,8 @@ import NullableCoding
 /// closed-loop `/healthz` measurement.
 public enum Scenario: Int, Sendable, CaseIterable {
     case package = 0, badge, me, org, feedback, ingest, path, baseline
+    /// Hostile traffic beside the mix (`Hostile.swift`): strangers' junk, expected to get 4xx/429.
+    case hostile
 
     public var name: String {
         switch self {
@@ -16,6 +18,7 @@ public enum Scenario: Int, Sendable, CaseIterable {
         case .ingest: "ingest"
         case .path: "path"
         case .baseline: "baseline"
+        case .hostile: "hostile"
         }
     }
 
@@ -24,7 +27,9 @@ public enum Scenario: Int, Sendable, CaseIterable {
         self = match
     }
 
-    public static let mixScenarios: [Scenario] = [.package, .badge, .me, .org, .feedback, .ingest]
+    public static let mixScenarios: [Scenario] = [.package, .badge, .me, .org, .feedback, .ingest, .hostile]
+    /// The scope of every mix scenario but `hostile` (thresholds `normal:…`).
+    public static let normalScope = "normal"
     static var allNames: String { allCases.map(\.name).joined(separator: " ") }
 }
 
@@ -272,6 +277,14 @@ public struct PhaseRecorder: Sendable {
         var per: [String: StatsSummary] = [:]
         for scenario in Scenario.allCases {
             if let stats = scenarios[scenario.rawValue], !stats.isEmpty { per[scenario.name] = stats.summary(seconds: seconds) }
+        }
+        // Beside hostile traffic: the service as its real users saw it.
+        if let hostile = scenarios[Scenario.hostile.rawValue], !hostile.isEmpty {
+            var normal = LatencyStats()
+            for scenario in Scenario.allCases where scenario != .hostile && scenario != .baseline {
+                if let stats = scenarios[scenario.rawValue] { normal.merge(stats) }
+            }
+            if !normal.isEmpty { per[Scenario.normalScope] = normal.summary(seconds: seconds) }
         }
         summary.perScenario = per
         return summary

@@ -1,7 +1,8 @@
 import NullableCoding
 
 /// A pass/fail rule such as `p99<10ms`, `errors<0.1%`, `hit_ratio>0.95`, `throughput>=1000`,
-/// optionally scoped to one scenario: `badge:p99<5ms`. In a fault phase's `check`,
+/// optionally scoped to one scenario: `badge:p99<5ms` (`normal:` every mix scenario but
+/// `hostile`; `server_errors` counts 5xx answers and transport errors only). In a fault phase's `check`,
 /// `recovery<1s` bounds the time from the end of the `after` command (the service it restored
 /// is back) to the first 1-s window without errors. `server:rss_growth<10MB` and
 /// `worker:rss_growth<5MB` (also `rss_max`) bound a process's resident memory over the run's
@@ -9,6 +10,8 @@ import NullableCoding
 public struct Threshold: Sendable, Equatable, CustomStringConvertible {
     public enum Metric: String, Sendable, CaseIterable {
         case p50, p90, p99, p999, max, errors, hitRatio = "hit_ratio", throughput, recovery
+        /// Answers 5xx and transport errors (timeouts, resets): what hostile traffic must never get.
+        case serverErrors = "server_errors"
         case rssGrowth = "rss_growth", rssMax = "rss_max"
 
         /// Memory of a process (scoped `server:` or `worker:`), in MB.
@@ -52,7 +55,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         var body = Substring(expr)
         if let colon = body.firstIndex(of: ":") {
             let scope = String(body[..<colon])
-            guard !scope.isEmpty, Scenario(name: scope) != nil || Self.processes.contains(scope) else {
+            guard !scope.isEmpty, Scenario(name: scope) != nil || scope == Scenario.normalScope || Self.processes.contains(scope) else {
                 throw .config("threshold '\(text)': unknown scenario '\(scope)' (known: \(Scenario.allNames))")
             }
             self.scenario = scope
@@ -68,7 +71,9 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         if metricName == "error_rate" || metricName == "error" { metricName = "errors" }
         if metricName == "rps" { metricName = "throughput" }
         guard let metric = Metric(rawValue: metricName) else {
-            throw .config("threshold '\(text)': unknown metric '\(metricName)' (p50 p90 p99 p999 max errors hit_ratio throughput rss_growth rss_max)")
+            throw .config(
+                "threshold '\(text)': unknown metric '\(metricName)' (p50 p90 p99 p999 max errors server_errors hit_ratio throughput rss_growth rss_max)"
+            )
         }
         let isProcess = scenario.map(Self.processes.contains) ?? false
         guard metric.isMemory == isProcess else {
@@ -97,7 +102,7 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
             case "s": bound = number * 1000
             default: throw .config("threshold '\(text)': latency unit must be us, ms or s (got '\(unit)')")
             }
-        case .errors, .hitRatio:
+        case .errors, .hitRatio, .serverErrors:
             switch unit {
             case "%": bound = number / 100
             case "": bound = number
@@ -135,6 +140,12 @@ public struct Threshold: Sendable, Equatable, CustomStringConvertible {
         case .p999: return stats.requests > 0 ? stats.latencyMs.p999 : nil
         case .max: return stats.requests > 0 ? stats.latencyMs.max : nil
         case .errors: return stats.requests > 0 ? stats.errorRate : nil
+        case .serverErrors:
+            guard stats.requests > 0 else { return nil }
+            let failures =
+                stats.statusCounts.reduce(0) { total, entry in total + ((Int(entry.key) ?? 0) >= 500 ? entry.value : 0) }
+                + TransportError.allCases.reduce(0) { $0 + (stats.errorsByStatus[$1.name] ?? 0) }
+            return Double(failures) / Double(stats.requests)
         case .hitRatio: return stats.cache.hitRatio
         case .throughput: return stats.throughputRps
         case .recovery, .rssGrowth, .rssMax: return nil  // a property of a fault phase or a process, not of the statistics

@@ -147,7 +147,7 @@ struct ProfileTests {
         #expect(ingestRequests > 0)
         #expect(idempotencyKeys.count == ingestRequests)
         #expect(Set(idempotencyKeys).count == idempotencyKeys.count)
-        #expect(Set(seen.keys) == Set(Scenario.mixScenarios))
+        #expect(Set(seen.keys) == Set(Scenario.mixScenarios).subtracting([.hostile]))  // the default mix has no hostile traffic
         #expect(seen[.package]!.hasPrefix("GET /api/v1/analytics/package/"))
         #expect(seen[.package]!.contains("?days="))
         #expect(seen[.badge]!.contains(".svg HTTP/1.1\r\n"))
@@ -197,5 +197,33 @@ struct ProfileTests {
         ] {
             #expect(throws: LoadTestError.self, "\(bad)") { try Target(url: bad) }
         }
+    }
+
+    /// Issue 27 item 11: the hostile scenario's requests come from the profile's strangers and
+    /// cover every kind the issue names.
+    @Test func hostileRequestsClaimStrangersAddresses() async throws {
+        let fixtures = Fixtures(packages: [.init(id: "p1", name: "one")], users: [], orgs: [], usage: [])
+        var profile = Profile(name: "h", mix: ["hostile": 1], phases: [PhaseSpec(name: "a", duration: 1, rate: 1)])
+        profile.hostileClients = 6
+        let plan = try await MixPlan.build(
+            profile: profile, fixtures: fixtures, hostHeader: "127.0.0.1:1", jwtSecret: nil, ingestToken: nil, tokenLifetime: 60)
+        let generator = RequestGenerator.mix(plan, seed: 9)
+        var clients = Set<String>()
+        var paths: [String] = []
+        for _ in 0..<3000 {
+            let text = String(buffer: generator.next().bytes)
+            let lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+            clients.insert(try #require(lines.first { $0.hasPrefix("X-Forwarded-For: ") }.map { String($0.dropFirst(17)) }))
+            paths.append(String(lines[0].split(separator: " ")[1]))
+            #expect(text.hasSuffix("\r\n\r\n"))
+        }
+        #expect(clients == Set(Hostile.clients(6)))
+        #expect(clients.contains { $0.contains(":") } && clients.contains { $0.contains(".") })
+        #expect(paths.contains { $0.hasPrefix("/packages/") })
+        #expect(paths.map(\.utf8.count).max()! > 4000)
+        #expect(paths.contains("/readyz"))
+        #expect(paths.contains { $0.contains("/badge/runs.svg?label=") })
+        #expect(paths.contains { $0.hasPrefix("/api/v1/analytics/popular?days=") })
+        #expect(paths.contains { $0.hasPrefix("/api/v1/analytics/trending?limit=") })
     }
 }

@@ -145,3 +145,25 @@ extension StatsSummary {
         return copy
     }
 }
+
+@Suite struct HostileThresholdTests {
+    /// Issue 27 item 11: `normal:` is the mix without the hostile traffic; `server_errors`
+    /// counts only what a server must never answer (5xx, transport failures).
+    @Test func normalScopeAndServerErrors() throws {
+        var recorder = PhaseRecorder(startNs: 0)
+        for _ in 0..<98 { recorder.recordResponse(.package, status: 200, latencyMicros: 1_000, cache: .hit, now: 1) }
+        for _ in 0..<2 { recorder.recordResponse(.package, status: 503, latencyMicros: 1_000, cache: .none, now: 1) }
+        for _ in 0..<50 { recorder.recordResponse(.hostile, status: 404, latencyMicros: 90_000, cache: .none, now: 1) }
+        for _ in 0..<50 { recorder.recordResponse(.hostile, status: 429, latencyMicros: 90_000, cache: .none, now: 1) }
+        let summary = recorder.summary(seconds: 1)
+        let normal = try #require(summary.perScenario?["normal"])
+        #expect(normal.requests == 100)
+        #expect(try Threshold(parsing: "normal:p99<25ms").evaluate(summary).passed)
+        #expect(try !Threshold(parsing: "p99<25ms").evaluate(summary).passed)
+        #expect(try Threshold(parsing: "normal:errors<=2%").evaluate(summary).passed)
+        #expect(try Threshold(parsing: "hostile:server_errors<=0%").evaluate(summary).passed)
+        #expect(try Threshold(parsing: "hostile:server_errors<=0%").evaluate(summary).value == 0)
+        #expect(try Threshold(parsing: "normal:server_errors<=0%").evaluate(summary).value == 0.02)
+        #expect(throws: LoadTestError.self) { try Threshold(parsing: "abnormal:p99<1ms") }
+    }
+}
