@@ -22,7 +22,8 @@ public struct CachedAnalytics: Sendable {
     /// Decoded site-wide rankings by window, with the ETag of the entry they were decoded from:
     /// a package computation does not decode the same ranking again (the worker refreshes
     /// thousands of packages per cycle), and a new ranking replaces its window's old one.
-    private let rankings = TTLCache<Int, Versioned<Ranking>>(ttl: .seconds(600), capacity: 400, name: "rankings")
+    private let rankings = TTLCache<Int, Versioned<Ranking>>(
+        ttl: .seconds(600), capacity: 400, maxBytes: 32 << 20, name: "rankings", cost: { _, ranking in 128 + ranking.value.runs.count * 64 })
     /// `popular` answers shorter than the cached top 100, by window and limit, with the ETag of
     /// the answer they were cut from.
     private let popularPrefixes = TTLCache<String, Versioned<CacheEntry>>(
@@ -56,7 +57,9 @@ public struct CachedAnalytics: Sendable {
         self.source = source
         self.cache = cache
         self.hotReads = hotReads
-        self.organizations = TTLCache(ttl: .seconds(authCacheSeconds), capacity: 100_000, name: "org_admin_checks")
+        self.organizations = TTLCache(
+            ttl: .seconds(authCacheSeconds), capacity: 100_000, maxBytes: 16 << 20, name: "org_admin_checks",
+            cost: { key, org in key.utf8.count + org.name.utf8.count + 96 })
     }
 
     /// The package behind a UUID or a name; `packageNotFound` when there is none. Looked up

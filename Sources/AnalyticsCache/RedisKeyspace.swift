@@ -39,6 +39,9 @@ public enum RedisKeyspace {
     /// The hash of each worker's process figures (`consumer` → `ProcessMetrics.published`).
     public static let workerProcesses = "\(prefix)worker:processes"
 
+    /// When an eviction was last noticed (ms): the write-mark floor of every process (`EvictionWatch`).
+    public static let evictionFloor = "\(prefix)evicted-at"
+
     /// A client's token bucket of the rate limit.
     public static func rateLimit(client: String) -> String { "\(prefix)ratelimit:\(client)" }
 }

@@ -138,12 +138,14 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let config = try common.runtimeConfig()
+        // Every setting is checked before anything starts.
+        let workerConfig = try WorkerConfig(environment: ProcessInfo.processInfo.environment)
         let logger = common.logger("prpm.worker", config: config)
         let dependencies = try Runtime(config: config, logger: logger)
         let worker = AnalyticsWorker(
             dependencies: WorkerDependencies(
                 postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
-                config: try WorkerConfig(environment: ProcessInfo.processInfo.environment), logger: logger, reading: dependencies.reading))
+                config: workerConfig, logger: logger, reading: dependencies.reading))
         if let once {
             guard let job = WorkerJob(rawValue: once) else {
                 throw ValidationError("unknown job \(once): use refresh, trends or retention")

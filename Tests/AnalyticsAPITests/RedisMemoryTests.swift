@@ -26,10 +26,12 @@ struct RedisMemoryTests {
         // A restarted Redis counts from 0: not an eviction.
         #expect(!watch.observe(evictedKeys: 0, now: 5_000))
         #expect(watch.floor == 3_000)
-        // Evictions counted before the first figure: their time is unknown, so now.
+        // A process that starts later takes the floor the others stored, not its start time.
         let late = EvictionWatch()
-        #expect(late.observe(evictedKeys: 9, now: 6_000))
-        #expect(late.floor == 6_000)
+        #expect(!late.observe(evictedKeys: 9, stored: 3_000, now: 6_000))
+        #expect(late.floor == 3_000)
+        #expect(late.observe(evictedKeys: 10, stored: 3_000, now: 7_000))
+        #expect(late.floor == 7_000)
     }
 
     @Test func setupBoundsRedisMemoryAndEvictsOnlyKeysWithATTL() async throws {
@@ -55,6 +57,7 @@ struct RedisMemoryTests {
             let package = try await f.package("evicted-mark")
             let user = try await f.user("evicted-mark")
             try await f.usage([Fixture.Usage(user: user, package: package.id)])
+            let stored = try await replica.redis.command("GET", RedisKeyspace.evictionFloor).string.flatMap { Int64($0) } ?? 0
             try await withFreshApp(replica) { client, deps in
                 let path = "/api/v1/analytics/package/\(package.id)"
                 _ = try await client.get(path)
@@ -77,6 +80,10 @@ struct RedisMemoryTests {
                 }
                 #expect(runs == 2)
             }
+            // Stored for the other processes, also those that start later.
+            let floor = try await replica.redis.command("GET", RedisKeyspace.evictionFloor).string.flatMap { Int64($0) } ?? 0
+            #expect(floor > stored)
+            #expect(floor == replica.runtime.evictions.floor)
         }
     }
 

@@ -45,7 +45,8 @@ public final class Authenticator: Sendable {
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.keys = keys
         self.queries = queries
-        self.activeUsers = TTLCache(ttl: .seconds(cacheSeconds), capacity: 100_000, name: "active_users")
+        self.activeUsers = TTLCache(
+            ttl: .seconds(cacheSeconds), capacity: 100_000, maxBytes: 8 << 20, name: "active_users", cost: { _, _ in 64 })
     }
 
     /// The authenticated user's id, or a 401 `APIError`.
