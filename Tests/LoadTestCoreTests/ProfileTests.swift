@@ -60,7 +60,7 @@ struct ProfileTests {
         #expect(throws: LoadTestError.self) { try p.validate() }
     }
 
-    @Test("the shipped profiles load and validate", arguments: ["smoke", "full", "faults", "redis-down"])
+    @Test("the shipped profiles load and validate", arguments: ["smoke", "full", "faults", "redis-down", "soak", "hostile", "hostile-off"])
     func shipped(name: String) throws {
         let p = try Profile.load(profilesDir.appendingPathComponent("\(name).json").path)
         #expect(p.name == name)
