@@ -34,7 +34,7 @@ final class HalfOpenClients: Sendable {
 
     func stop() -> HalfOpenReport {
         stopping.store(true, ordering: .relaxed)
-        Thread.sleep(forTimeInterval: 0.3)
+        Thread.sleep(forTimeInterval: 1.1)
         return state.withLock {
             HalfOpenReport(
                 target: count, source: source, opened: $0.opened, refused: $0.refused, closedByServer: $0.closedByServer, heldAtEnd: $0.held)
@@ -65,7 +65,8 @@ final class HalfOpenClients: Sendable {
                 state.withLock { $0.opened += 1 }
             }
             state.withLock { $0.held = sockets.count }
-            Thread.sleep(forTimeInterval: 0.2)
+            // A patient attacker: closed connections are reopened once a second, not in a tight loop.
+            Thread.sleep(forTimeInterval: 1)
         }
     }
 

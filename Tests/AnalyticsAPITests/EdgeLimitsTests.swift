@@ -39,6 +39,15 @@ struct EdgeLimitsTests {
         #expect(AddressRanges(parsing: "10.0.0.0/8, nonsense") == nil)
     }
 
+    /// A stranger's 8 KB path makes a bounded log line.
+    @Test func longPathsAreLoggedCut() {
+        let long = "/packages/" + String(repeating: "a", count: 8_000)
+        let logged = RequestMiddleware<AppRequestContext>.loggable(long)
+        #expect(logged.utf8.count < 300)
+        #expect(logged.hasPrefix("/packages/aaa") && logged.hasSuffix("(8010 bytes)"))
+        #expect(RequestMiddleware<AppRequestContext>.loggable("/healthz") == "/healthz")
+    }
+
     @Test func limitsAreOnByDefaultAndTheSettingsAreChecked() throws {
         let config = try AppConfig(environment: [:])
         #expect(config.rateLimitPerSecond > 0)
@@ -53,7 +62,8 @@ struct EdgeLimitsTests {
     /// address a bucket of its own, and the collector limited like a stranger.
     @Test func strangersAreLimitedEverywhereButHealthzAndThisMachineAndTheCollectorAreNot() async throws {
         let replica = try await makeReplica { config in
-            config.rateLimitBurst = 3  // the default rate
+            config.rateLimitPerSecond = 0.5  // slow refill: the test's own pace cannot refill a bucket
+            config.rateLimitBurst = 3
             config.trustedProxies = ["127.0.0.1"]
         }
         try await withCleanup({ await replica.shutdown() }) {

@@ -32,10 +32,13 @@ struct ProtectionTests {
                 #expect(statuses[2].errorCode == "rate_limited")
                 // /healthz is not limited.
                 #expect(try await client.get("/healthz").status == .ok)
-                // Redis down: the limiter fails open.
+                // Redis down: the shared bucket fails open; this process's own bucket still counts
+                // (refilled after 2 s at 0.5/s: one request).
+                try await Task.sleep(for: .milliseconds(2_100))
                 try TestEnvironment.svc("redis", "stop")
                 defer { try? TestEnvironment.svc("redis", "start") }
                 #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .ok)
+                #expect(try await client.get("/api/v1/analytics/package/\(package.id)").status == .tooManyRequests)
                 try TestEnvironment.svc("redis", "start")
             }
         }

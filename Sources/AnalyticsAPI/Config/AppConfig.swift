@@ -29,8 +29,8 @@ public struct AppConfig: Sendable {
     var rateLimitExempt: AddressRanges = .loopback
     /// Requests a minute with a `days` outside the usual windows, per client
     /// (`WINDOW_BUDGET_PER_MIN`; 0: no bound), and at once (`WINDOW_BUDGET_BURST`).
-    public var windowBudgetPerMinute = 30.0
-    public var windowBudgetBurst = 20.0
+    public var windowBudgetPerMinute = 12.0
+    public var windowBudgetBurst = 10.0
     /// `METRICS_TOKEN`: when set, `/metrics` answers other clients than this machine only with
     /// `Authorization: Bearer <token>`; when unset, only this machine.
     public var metricsToken = ""

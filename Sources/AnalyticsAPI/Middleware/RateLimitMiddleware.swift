@@ -15,7 +15,10 @@ import Redis
 /// test or a local monitor), requests without a peer address, and the ingestion token (a
 /// collector sends from few addresses on behalf of many users).
 ///
-/// Fails open: when Redis is down or slow (circuit breaker open) requests are let through.
+/// A bucket of the same size in this process answers first: a client over its limit here is
+/// over it across replicas too, so it is refused without a Redis round trip (a flood costs no
+/// Redis work), and it stays limited while Redis is down. The shared bucket decides the rest;
+/// when Redis is down or slow (circuit breaker open) it lets them through.
 struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddleware {
     let redis: RedisClient
     let breaker: CircuitBreaker
@@ -24,6 +27,21 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     var trustedProxies: Set<String> = []
     var exempt: AddressRanges = .loopback
     var ingestToken = ""
+    let local: ClientBuckets
+
+    init(
+        redis: RedisClient, breaker: CircuitBreaker, ratePerSecond: Double, burst: Double, trustedProxies: Set<String> = [],
+        exempt: AddressRanges = .loopback, ingestToken: String = ""
+    ) {
+        self.redis = redis
+        self.breaker = breaker
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
+        self.trustedProxies = trustedProxies
+        self.exempt = exempt
+        self.ingestToken = ingestToken
+        local = ClientBuckets(perSecond: ratePerSecond, burst: burst, name: "rate_limit_buckets")
+    }
 
     static var script: String {
         """
@@ -47,6 +65,7 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
                 context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies,
                 exempt: exempt)
         else { return try await next(request, context) }
+        if let wait = local.take(client) { throw Self.limited(retryAfter: wait) }
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // Fails open: without an answer from Redis the request goes through.
         let outcome = await breaker.call {
@@ -54,11 +73,14 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
                 "EVAL", Self.script, "1", RedisKeyspace.rateLimit(client: client), String(ratePerSecond), String(burst), String(now))
         }
         if case .success(let reply)? = outcome, let values = reply.array, values.count == 2, values[0].int == 0 {
-            Counter(label: "prpm_rate_limited_total").increment()
-            throw APIError(
-                .tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, values[1].int ?? 1))])
+            throw Self.limited(retryAfter: values[1].int ?? 1)
         }
         return try await next(request, context)
+    }
+
+    static func limited(retryAfter seconds: Int) -> APIError {
+        Counter(label: "prpm_rate_limited_total").increment()
+        return APIError(.tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, seconds))])
     }
 
     /// The bucket of a request's client (`ClientAddress.resolve`, an IPv6 address by its /64),

@@ -27,12 +27,18 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.info(
                 "request",
                 metadata: [
-                    "method": .string(request.method.rawValue), "path": .string(request.uri.path), "route": .string(route),
+                    "method": .string(request.method.rawValue), "path": .string(Self.loggable(request.uri.path)), "route": .string(route),
                     "status": .string(status), "cache": .string(response.headers[.xCache] ?? "-"),
                     "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
                 ])
         }
         return response
+    }
+
+    /// A path as logged: its first 256 bytes (a stranger's 8 KB path must not make 8 KB of log).
+    static func loggable(_ path: String) -> String {
+        guard path.utf8.count > 256 else { return path }
+        return String(decoding: path.utf8.prefix(256), as: UTF8.self) + "…(\(path.utf8.count) bytes)"
     }
 
     static func milliseconds(_ duration: Duration) -> Double {

@@ -20,28 +20,16 @@ struct WindowBudgetMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
     /// The windows every answer is expected in: not counted.
     static var canonical: Set<Int> { [1, 7, 14, 30, 60, 90, 180, 365] }
 
-    let perMinute: Double
-    let burst: Double
     var trustedProxies: Set<String> = []
     var exempt: AddressRanges = .loopback
     var ingestToken = ""
-    let buckets: TTLCache<String, Bucket>
-
-    struct Bucket: Sendable {
-        var tokens: Double
-        var at: ContinuousClock.Instant
-    }
+    let buckets: ClientBuckets
 
     init(perMinute: Double, burst: Double, trustedProxies: Set<String>, exempt: AddressRanges, ingestToken: String) {
-        self.perMinute = perMinute
-        self.burst = max(1, burst)
         self.trustedProxies = trustedProxies
         self.exempt = exempt
         self.ingestToken = ingestToken
-        // A bucket refills completely in burst / rate: a client gone that long is forgotten.
-        buckets = TTLCache(
-            ttl: .seconds(max(1, self.burst / max(perMinute / 60, 0.001))), capacity: 100_000, maxBytes: 16 << 20, name: "window_budgets",
-            cost: { key, _ in key.utf8.count + 64 })
+        buckets = ClientBuckets(perSecond: perMinute / 60, burst: burst, name: "window_budgets")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -51,7 +39,7 @@ struct WindowBudgetMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
                 context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies,
                 exempt: exempt)
         else { return try await next(request, context) }
-        if let wait = take(client) {
+        if let wait = buckets.take(client) {
             Counter(label: "prpm_window_budget_refused_total").increment()
             throw APIError(
                 .tooManyRequests, code: "window_budget",
@@ -60,20 +48,5 @@ struct WindowBudgetMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
                 headers: [.retryAfter: String(wait)])
         }
         return try await next(request, context)
-    }
-
-    /// Takes a token of `client`'s bucket: nil when there was one, else the seconds until there is.
-    func take(_ client: String, now: ContinuousClock.Instant = .now) -> Int? {
-        let rate = perMinute / 60
-        var bucket = buckets[client] ?? Bucket(tokens: burst, at: now)
-        bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) / .seconds(1) * rate)
-        bucket.at = now
-        guard bucket.tokens >= 1 else {
-            buckets.set(client, bucket)
-            return max(1, Int(((1 - bucket.tokens) / max(rate, 0.001)).rounded(.up)))
-        }
-        bucket.tokens -= 1
-        buckets.set(client, bucket)
-        return nil
     }
 }
