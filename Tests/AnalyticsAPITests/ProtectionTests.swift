@@ -178,6 +178,10 @@ struct ProtectionTests {
                 // Cached answers do not queue.
                 let hit = try await client.get("/api/v1/analytics/package/\(cached.id)")
                 #expect(hit.status == .ok && hit.cacheStatus == "HIT")
+                // A busy database is not a missing one: the replica stays ready (issue 27: under
+                // a flood, /readyz answered 503 and a balancer would have taken it out).
+                let ready = try await client.get("/readyz")
+                #expect(ready.status == .ok, "\(ready.text)")
                 try await busy.value
                 #expect(try await queued.value == .ok)
             }

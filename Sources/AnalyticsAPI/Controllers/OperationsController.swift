@@ -21,9 +21,23 @@ struct OperationsController<Context: RemoteAddressRequestContext> {
         self.dependencies = dependencies
         self.registry = registry
         probe = CachedProbe(maxAge: .seconds(1)) { [dependencies] in
-            async let postgres = (try? await dependencies.postgres.query("SELECT 1 AS one")) != nil
+            async let postgres = Self.postgresReachable(dependencies)
             async let redis = (try? await dependencies.redis.command("PING")) == .status("PONG")
             return Connectivity(postgres: await postgres, redis: await redis)
+        }
+    }
+
+    /// Whether Postgres answers. A full pool that sheds the check (`PoolError.overloaded`) is a
+    /// busy database, not a missing one: the replica stays ready (a balancer taking every busy
+    /// replica out would turn load into an outage).
+    static func postgresReachable(_ dependencies: AppDependencies) async -> Bool {
+        do {
+            _ = try await dependencies.postgres.query("SELECT 1 AS one")
+            return true
+        } catch PoolError.overloaded {
+            return true
+        } catch {
+            return false
         }
     }
 
