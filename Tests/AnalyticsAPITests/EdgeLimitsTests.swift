@@ -67,8 +67,7 @@ struct EdgeLimitsTests {
             config.trustedProxies = ["127.0.0.1"]
         }
         try await withCleanup({ await replica.shutdown() }) {
-            _ = try await replica.redis.command(
-                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+            try await replica.redis.deleteKeys(matching: "analytics:v1:ratelimit:*")
             let package = try await Fixture(postgres: replica.postgres).package("edge-limited")
             let app = try await buildApplication(replica)
             try await app.test(.live) { client in

@@ -21,8 +21,7 @@ struct ProtectionTests {
             config.rateLimitExempt = AddressRanges(ranges: [])  // this machine counts here
         }
         try await withCleanup({ await replica.shutdown() }) {
-            _ = try await replica.redis.command(
-                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+            try await replica.redis.deleteKeys(matching: "analytics:v1:ratelimit:*")
             let package = try await Fixture(postgres: replica.postgres).package("limited")
             let app = try await buildApplication(replica)
             try await app.test(.live) { client in
@@ -281,8 +280,7 @@ struct RateLimitBehindProxyTests {
         try await withCleanup({
             await a.shutdown(); await b.shutdown()
         }) {
-            _ = try await a.redis.command(
-                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:ratelimit:*')) do redis.call('DEL', k) end return 1", "0")
+            try await a.redis.deleteKeys(matching: "analytics:v1:ratelimit:*")
             let package = try await Fixture(postgres: a.postgres).package("limited-cluster")
             let path = "/api/v1/analytics/package/\(package.id)"
             /// The status of one request through a live server of `deps` (a real socket from 127.0.0.1, the "balancer").

@@ -99,8 +99,7 @@ struct RedisMemoryTests {
         _ = try await redis.command("CONFIG", "SET", "maxmemory", String(limit))
         let evicted = try await withCleanup({
             _ = try? await redis.command("CONFIG", "SET", "maxmemory", before)
-            _ = try? await redis.command(
-                "EVAL", "for _, k in ipairs(redis.call('KEYS', 'analytics:v1:test-junk:*')) do redis.call('DEL', k) end return 1", "0")
+            try? await redis.deleteKeys(matching: "analytics:v1:test-junk:*")
         }) {
             let junk = String(repeating: "x", count: 20_000)
             var evicted = evictedBefore

@@ -142,3 +142,10 @@ public func withCleanup<T>(_ cleanup: () async -> Void, run body: () async throw
     await cleanup()
     return result
 }
+
+extension RedisClient {
+    /// Deletes every key matching `pattern` (a test's own keys, left by an earlier run).
+    public func deleteKeys(matching pattern: String) async throws {
+        try await command("EVAL", "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 1", "0", pattern)
+    }
+}
