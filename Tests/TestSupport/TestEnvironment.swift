@@ -14,7 +14,9 @@ public enum TestEnvironment {
     }
     /// The hot standby of the test database (`Scripts/svc standby start` makes and starts it).
     public static var standbyURL: String {
-        ProcessInfo.processInfo.environment["TEST_DATABASE_READ_URL"] ?? "postgresql://prpm@127.0.0.1:54330/prpm_test"
+        // `Scripts/svc standby` listens on the primary's port + 1 (another checkout may use other ports).
+        ProcessInfo.processInfo.environment["TEST_DATABASE_READ_URL"]
+            ?? "postgresql://prpm@127.0.0.1:\((ProcessInfo.processInfo.environment["PRPM_PG_PORT"].flatMap(Int.init) ?? 54329) + 1)/prpm_test"
     }
     public static var redisURL: String { ProcessInfo.processInfo.environment["TEST_REDIS_URL"] ?? "redis://127.0.0.1:63799/1" }
     public static let jwtSecret = "test-secret-0123456789abcdef0123456789abcdef"
