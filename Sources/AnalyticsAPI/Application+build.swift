@@ -47,19 +47,16 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     // The 405 answers come from the routes registered below.
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware(routes: routes))
+    // The per-client limits judge a client the same way.
+    let clients = CountedClients(trustedProxies: config.trustedProxies, exempt: config.rateLimitExempt, ingestToken: config.ingestToken)
     if config.rateLimitPerSecond > 0 {
         router.add(
             middleware: RateLimitMiddleware(
                 redis: dependencies.redis, breaker: dependencies.breaker, ratePerSecond: config.rateLimitPerSecond,
-                burst: config.rateLimitBucket, trustedProxies: config.trustedProxies, exempt: config.rateLimitExempt,
-                ingestToken: config.ingestToken))
+                burst: config.rateLimitBucket, clients: clients))
     }
-
     if config.windowBudgetPerMinute > 0 {
-        router.add(
-            middleware: WindowBudgetMiddleware(
-                perMinute: config.windowBudgetPerMinute, burst: config.windowBudgetBurst, trustedProxies: config.trustedProxies,
-                exempt: config.rateLimitExempt, ingestToken: config.ingestToken))
+        router.add(middleware: WindowBudgetMiddleware(perMinute: config.windowBudgetPerMinute, burst: config.windowBudgetBurst, clients: clients))
     }
 
     OperationsController(dependencies: dependencies, registry: registry).register(on: router)

@@ -255,17 +255,17 @@ extension Range where Bound == Int {
 @Suite("Rate limit behind a load balancer", .serialized)
 struct RateLimitBehindProxyTests {
     @Test func theClientIsTakenFromForwardedForOnlyForTrustedProxies() throws {
-        typealias Limit = RateLimitMiddleware<AppRequestContext>
+        typealias Limit = CountedClients
         let proxy = try SocketAddress(ipAddress: "127.0.0.1", port: 5000)
         let stranger = try SocketAddress(ipAddress: "10.0.0.5", port: 5000)
         let trusted: Set = ["127.0.0.1", "10.1.1.1"]
-        #expect(Limit.clientKey(proxy, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "203.0.113.7")
+        #expect(Limit.key(proxy, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "203.0.113.7")
         // The nearest untrusted hop: a client cannot pick its key by adding addresses in front.
-        #expect(Limit.clientKey(proxy, forwardedFor: "1.2.3.4, 203.0.113.7, 10.1.1.1", trustedProxies: trusted) == "203.0.113.7")
+        #expect(Limit.key(proxy, forwardedFor: "1.2.3.4, 203.0.113.7, 10.1.1.1", trustedProxies: trusted) == "203.0.113.7")
         // Anyone else's header is ignored.
-        #expect(Limit.clientKey(stranger, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "10.0.0.5")
-        #expect(Limit.clientKey(proxy, forwardedFor: nil, trustedProxies: trusted) == "127.0.0.1")
-        #expect(Limit.clientKey(proxy, forwardedFor: "203.0.113.7", trustedProxies: []) == "127.0.0.1")
+        #expect(Limit.key(stranger, forwardedFor: "203.0.113.7", trustedProxies: trusted) == "10.0.0.5")
+        #expect(Limit.key(proxy, forwardedFor: nil, trustedProxies: trusted) == "127.0.0.1")
+        #expect(Limit.key(proxy, forwardedFor: "203.0.113.7", trustedProxies: []) == "127.0.0.1")
     }
 
     @Test func oneBucketPerClientAcrossReplicas() async throws {

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// An IPv4 or IPv6 address as its bytes (4 or 16). An IPv4-mapped IPv6 address
@@ -101,5 +103,31 @@ enum ClientAddress {
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard let hop = hops.last(where: { !trustedProxies.contains($0) }) ?? hops.first, IPAddress(hop) != nil else { return peer }
         return hop
+    }
+}
+
+/// Which requests the per-client limits count, and under which key: the rate limit and the
+/// window budget judge a client the same way. Not counted: the ingestion token (a collector
+/// sends for many users from few addresses), requests without a peer address, and clients in
+/// `exempt`.
+struct CountedClients: Sendable {
+    var trustedProxies: Set<String> = []
+    var exempt: AddressRanges = .loopback
+    var ingestToken = ""
+
+    /// The bucket key of `request`'s client, or nil when it is not counted.
+    func key(_ request: Request, peer: SocketAddress?) -> String? {
+        guard !BearerToken.matches(request.headers[.authorization], ingestToken) else { return nil }
+        return Self.key(peer, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies, exempt: exempt)
+    }
+
+    /// The client's key (`ClientAddress.resolve`, an IPv6 address by its /64), or nil when it
+    /// is not counted: no peer address, or a client in `exempt`.
+    static func key(
+        _ peer: SocketAddress?, forwardedFor: String? = nil, trustedProxies: Set<String> = [], exempt: AddressRanges = .init(ranges: [])
+    ) -> String? {
+        guard let client = ClientAddress.resolve(peer, forwardedFor: forwardedFor, trustedProxies: trustedProxies) else { return nil }
+        guard let ip = IPAddress(client) else { return client }
+        return exempt.contains(ip) ? nil : ip.clientKey
     }
 }

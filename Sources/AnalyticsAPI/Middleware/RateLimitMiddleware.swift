@@ -24,22 +24,15 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     let breaker: CircuitBreaker
     let ratePerSecond: Double
     let burst: Double
-    var trustedProxies: Set<String> = []
-    var exempt: AddressRanges = .loopback
-    var ingestToken = ""
+    let clients: CountedClients
     let local: ClientBuckets
 
-    init(
-        redis: RedisClient, breaker: CircuitBreaker, ratePerSecond: Double, burst: Double, trustedProxies: Set<String> = [],
-        exempt: AddressRanges = .loopback, ingestToken: String = ""
-    ) {
+    init(redis: RedisClient, breaker: CircuitBreaker, ratePerSecond: Double, burst: Double, clients: CountedClients) {
         self.redis = redis
         self.breaker = breaker
         self.ratePerSecond = ratePerSecond
         self.burst = burst
-        self.trustedProxies = trustedProxies
-        self.exempt = exempt
-        self.ingestToken = ingestToken
+        self.clients = clients
         local = ClientBuckets(perSecond: ratePerSecond, burst: burst, name: "rate_limit_buckets")
     }
 
@@ -60,11 +53,9 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path != "/healthz", !BearerToken.matches(request.headers[.authorization], ingestToken),
-            let client = Self.clientKey(
-                context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies,
-                exempt: exempt)
-        else { return try await next(request, context) }
+        guard request.uri.path != "/healthz", let client = clients.key(request, peer: context.remoteAddress) else {
+            return try await next(request, context)
+        }
         if let wait = local.take(client) { throw Self.limited(retryAfter: wait) }
         let now = Int(Date().timeIntervalSince1970 * 1000)
         // Fails open: without an answer from Redis the request goes through.
@@ -81,15 +72,5 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
     static func limited(retryAfter seconds: Int) -> APIError {
         Counter(label: "prpm_rate_limited_total").increment()
         return APIError(.tooManyRequests, code: "rate_limited", message: "too many requests", headers: [.retryAfter: String(max(1, seconds))])
-    }
-
-    /// The bucket of a request's client (`ClientAddress.resolve`, an IPv6 address by its /64),
-    /// or nil when it is not counted: no peer address, or a client in `exempt`.
-    static func clientKey(
-        _ address: SocketAddress?, forwardedFor: String? = nil, trustedProxies: Set<String> = [], exempt: AddressRanges = .init(ranges: [])
-    ) -> String? {
-        guard let client = ClientAddress.resolve(address, forwardedFor: forwardedFor, trustedProxies: trustedProxies) else { return nil }
-        guard let ip = IPAddress(client) else { return client }
-        return exempt.contains(ip) ? nil : ip.clientKey
     }
 }

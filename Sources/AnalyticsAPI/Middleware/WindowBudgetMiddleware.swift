@@ -20,24 +20,17 @@ struct WindowBudgetMiddleware<Context: RemoteAddressRequestContext>: RouterMiddl
     /// The windows every answer is expected in: not counted.
     static var canonical: Set<Int> { [1, 7, 14, 30, 60, 90, 180, 365] }
 
-    var trustedProxies: Set<String> = []
-    var exempt: AddressRanges = .loopback
-    var ingestToken = ""
+    let clients: CountedClients
     let buckets: ClientBuckets
 
-    init(perMinute: Double, burst: Double, trustedProxies: Set<String>, exempt: AddressRanges, ingestToken: String) {
-        self.trustedProxies = trustedProxies
-        self.exempt = exempt
-        self.ingestToken = ingestToken
+    init(perMinute: Double, burst: Double, clients: CountedClients) {
+        self.clients = clients
         buckets = ClientBuckets(perSecond: perMinute / 60, burst: burst, name: "window_budgets")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let raw = request.uri.queryParameters.get("days"), let days = AnalyticsWindow.parseDays(raw), !Self.canonical.contains(days),
-            !BearerToken.matches(request.headers[.authorization], ingestToken),
-            let client = RateLimitMiddleware<Context>.clientKey(
-                context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trustedProxies: trustedProxies,
-                exempt: exempt)
+            let client = clients.key(request, peer: context.remoteAddress)
         else { return try await next(request, context) }
         if let wait = buckets.take(client) {
             Counter(label: "prpm_window_budget_refused_total").increment()

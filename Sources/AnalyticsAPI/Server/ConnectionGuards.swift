@@ -65,8 +65,7 @@ final class ConnectionCounter: Sendable {
 
     /// The key `peer` is counted under, or nil when it is not capped.
     func client(_ peer: SocketAddress?) -> String? {
-        guard perClient < .max, let text = peer?.ipAddress, let ip = IPAddress(text), !exempt.contains(ip) else { return nil }
-        return ip.clientKey
+        perClient < .max ? CountedClients.key(peer, exempt: exempt) : nil
     }
 
     /// Counts a new connection of `client` (from `client(_:)`); false (and not counted) when
