@@ -39,13 +39,17 @@ struct SeedTests {
     @Test("migrations are not cut off by the connection's statement timeout (index builds on big tables take minutes)")
     func migrationsIgnoreTheStatementTimeout() async throws {
         try await withScratchDatabase { url in
+            // 300 ms: loose enough for BEGIN and small reads on a busy CI machine (a 1 ms limit
+            // made the check itself flaky), and a third of the slow migration below.
             let strict = PostgresClient(
-                configuration: PostgresConfiguration(url: url, statementTimeoutMs: 1), pool: .init(maxConnections: 1), threadPool: threadPool)
+                configuration: PostgresConfiguration(url: url, statementTimeoutMs: 300), pool: .init(maxConnections: 1), threadPool: threadPool)
             defer { strict.shutdown() }
-            // Creating the schema takes far longer than 1 ms: only a lifted limit lets this pass.
-            try await Migrator.migrate(strict, logger: quietLogger)
-            #expect(try await int(strict, "SELECT max(version) FROM schema_migrations") == Migrator.all.last?.version)
-            await #expect(throws: (any Error).self) { try await strict.query("SELECT pg_sleep(0.05)") }
+            let last = try #require(Migrator.all.last?.version)
+            let slow = Migration(version: last + 1, name: "a slow index build", sql: "SELECT pg_sleep(0.9)", file: "test")
+            // The schema and then a statement three times the limit: only a lifted limit lets this pass.
+            try await Migrator.migrate(strict, logger: quietLogger, migrations: Migrator.all + [slow])
+            #expect(try await int(strict, "SELECT max(version) FROM schema_migrations") == last + 1)
+            await #expect(throws: (any Error).self) { try await strict.query("SELECT pg_sleep(0.9)") }
         }
     }
 

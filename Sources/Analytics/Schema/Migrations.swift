@@ -9,6 +9,13 @@ public struct Migration: Sendable {
     public let sql: String
     /// The file it comes from (`Resources/Migrations/000N_name.sql`).
     public let file: String
+
+    public init(version: Int, name: String, sql: String, file: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.file = file
+    }
 }
 
 /// Creates and upgrades the schema. Idempotent: already applied versions are skipped;
@@ -35,7 +42,9 @@ public enum Migrator {
     /// Applies the migrations not yet applied, up to `through` (all by default; tests of a
     /// migration stop before it); returns the versions applied now.
     @discardableResult
-    public static func migrate(_ client: PostgresClient, logger: Logger, through: Int = .max) async throws -> [Int] {
+    public static func migrate(
+        _ client: PostgresClient, logger: Logger, through: Int = .max, migrations: [Migration] = all
+    ) async throws -> [Int] {
         try await client.withConnection { connection in
             try connection.transaction { connection in
                 // Index builds and backfills on a large table take minutes, and a second run waits
@@ -49,7 +58,7 @@ public enum Migrator {
                     """)
                 let applied = Set(try connection.query("SELECT version FROM schema_migrations").map { try $0.decode("version", as: Int.self) })
                 var now: [Int] = []
-                for migration in all where !applied.contains(migration.version) && migration.version <= through {
+                for migration in migrations where !applied.contains(migration.version) && migration.version <= through {
                     try connection.execute(migration.sql)
                     try connection.query(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name])
