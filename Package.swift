@@ -25,9 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
-        // C libraries chosen by the design: libpq and hiredis.
+        // The C library of the first design's blocking Postgres client (being retired: issue 25).
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         // A generic pool of blocking connections run on a dedicated NIOThreadPool.
         .target(
@@ -38,15 +37,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Safe Swift wrappers over the C clients.
+        // A safe Swift wrapper over libpq (being retired: issue 25).
         .target(
             name: "Postgres",
             dependencies: ["CLibPQ", "ConnectionPool", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Our RESP2 client on SwiftNIO: one multiplexed connection per event loop.
         .target(
             name: "Redis",
-            dependencies: ["CHiredis", "ConnectionPool", .product(name: "Logging", package: "swift-log")],
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // JSON `null` for absent optionals (response bodies and load-test reports).

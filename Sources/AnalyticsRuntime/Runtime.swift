@@ -36,28 +36,22 @@ public final class Runtime: Sendable {
     public let breaker: CircuitBreaker
     private let postgresThreads: NIOThreadPool
     private let postgresWriteThreads: NIOThreadPool?
-    private let redisThreads: NIOThreadPool
 
     public init(config: RuntimeConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
         // Before any metric is made: metrics made earlier would stay no-ops.
         Observability.bootstrapMetrics()
-        // Blocking libpq and hiredis calls run on their own small thread pools, never on
-        // the event loops or the cooperative pool. Separate pools: a hung Redis cannot
-        // starve Postgres calls.
+        // Blocking libpq calls run on their own small thread pools, never on the event loops
+        // or the cooperative pool. Redis runs on the event loops (`RedisClient`).
         postgresThreads = NIOThreadPool(numberOfThreads: config.postgresThreads)
         postgresThreads.start()
-        redisThreads = NIOThreadPool(numberOfThreads: config.redisThreads)
-        redisThreads.start()
         postgres = Self.primary(config, connections: config.postgresPoolSize, threads: postgresThreads, name: "postgres")
         let timeout = Duration.milliseconds(config.redisTimeoutMs)
         var redisConfiguration = try RedisConfiguration(url: config.redisURL, connectTimeout: timeout, commandTimeout: timeout)
         redisConfiguration.sentinels = config.redisSentinels
         redisConfiguration.sentinelMaster = config.redisSentinelMaster
-        redis = RedisClient(
-            configuration: redisConfiguration,
-            pool: .init(maxConnections: config.redisPoolSize, acquireTimeout: timeout), threadPool: redisThreads)
+        redis = RedisClient(configuration: redisConfiguration, connectionsPerLoop: config.redisConnectionsPerLoop)
         let state = Gauge(label: "prpm_redis_circuit_state")
         breaker = CircuitBreaker(failureThreshold: config.breakerFailureThreshold, openDuration: .milliseconds(config.breakerOpenMs)) {
             newState in
@@ -140,6 +134,5 @@ public final class Runtime: Sendable {
         redis.shutdown()
         try? await postgresThreads.shutdownGracefully()
         try? await postgresWriteThreads?.shutdownGracefully()
-        try? await redisThreads.shutdownGracefully()
     }
 }

@@ -31,8 +31,8 @@ public struct RuntimeConfig: Sendable {
     /// `overloaded` at once until the queue drains (0: no such bound).
     public var postgresMaxQueueMs = 500
     public var postgresStatementTimeoutMs = 5_000
-    public var redisPoolSize = 32
-    public var redisThreads = 8
+    /// Multiplexed Redis connections per event loop (concurrent commands pipeline on each).
+    public var redisConnectionsPerLoop = 1
     public var redisTimeoutMs = 50
     /// How often `serve` and `worker` fold the rollup queue in the background
     /// (`ROLLUP_FOLD_INTERVAL_MS`; 0: never; answers stay exact, but the queue then grows).
@@ -85,8 +85,7 @@ public struct RuntimeConfig: Sendable {
         if let value = env.int("PG_POOL_MAX_WAITERS", in: 0...Int.max) { postgresMaxWaiters = value }
         if let value = env.milliseconds("PG_POOL_MAX_QUEUE_MS") { postgresMaxQueueMs = value }
         if let value = env.milliseconds("PG_STATEMENT_TIMEOUT_MS") { postgresStatementTimeoutMs = value }
-        if let value = env.int("REDIS_POOL_SIZE", in: 1...1000) { redisPoolSize = value }
-        if let value = env.int("REDIS_THREADS", in: 1...256) { redisThreads = value }
+        if let value = env.int("REDIS_CONNECTIONS_PER_LOOP", in: 1...16) { redisConnectionsPerLoop = value }
         if let value = env.milliseconds("REDIS_TIMEOUT_MS", minimum: 1) { redisTimeoutMs = value }
         if let value = env.int("REDIS_BREAKER_FAILURES", in: 1...Int.max) { breakerFailureThreshold = value }
         if let value = env.milliseconds("REDIS_BREAKER_OPEN_MS", minimum: 1) { breakerOpenMs = value }

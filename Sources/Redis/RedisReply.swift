@@ -1,4 +1,4 @@
-/// A reply converted out of hiredis' `redisReply` before it is freed.
+/// A RESP2 reply.
 public enum RedisReply: Sendable, Equatable {
     case status(String)
     case error(String)

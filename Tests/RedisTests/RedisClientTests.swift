@@ -1,9 +1,10 @@
 import Foundation
+import NIOCore
 import Redis
 import TestSupport
 import Testing
 
-@Suite("Redis client (hiredis) against the real server", .serialized)
+@Suite("Redis client (SwiftNIO) against the real server", .serialized)
 struct RedisClientTests {
     @Test func commandsAndBinarySafeValues() async throws {
         let redis = try TestEnvironment.redis()
@@ -41,9 +42,7 @@ struct RedisClientTests {
     }
 
     @Test func commandTimeoutBreaksOnlyThatConnection() async throws {
-        let slow = RedisClient(
-            configuration: try RedisConfiguration(url: TestEnvironment.redisURL, commandTimeout: .milliseconds(100)),
-            pool: .init(maxConnections: 1), threadPool: TestEnvironment.threadPool)
+        let slow = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL, commandTimeout: .milliseconds(100)))
         defer { slow.shutdown() }
         let start = ContinuousClock.now
         await #expect(throws: RedisError.self) { try await slow.command("DEBUG", "SLEEP", "0.5") }
@@ -63,28 +62,50 @@ struct RedisClientTests {
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://x:1/abc") }
     }
 
-    @Test func reconnectsAfterServerRestart() async throws {
+    /// The blocking client failed a call on every pooled connection a restart had broken; a NIO
+    /// connection learns of the close when it happens, so no call after the restart fails.
+    @Test func noCallFailsAfterAServerRestart() async throws {
+        let redis = try TestEnvironment.redis()
+        defer { redis.shutdown() }
+        // A connection on every event loop.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<16 { group.addTask { try await redis.command("PING") } }
+            try await group.waitForAll()
+        }
+        let before = redis.openConnections
+        #expect(before >= 1)
+        try TestEnvironment.svc("redis", "restart")
+        try await TestEnvironment.eventually("the client saw its connections close", timeout: .seconds(5)) { redis.openConnections == 0 }
+        for _ in 0..<8 { #expect(try await redis.command("PING") == .status("PONG")) }
+    }
+
+    @Test func concurrentCommandsPipelineOnOneConnectionPerEventLoop() async throws {
+        let redis = try TestEnvironment.redis()
+        defer { redis.shutdown() }
+        let key = "test:pipelined:\(UUID().uuidString)"
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<500 { group.addTask { try await redis.command("INCR", key).int ?? -1 } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        // Every command ran once, each reply went to its own caller.
+        #expect(counts.sorted() == Array(1...500))
+        // However many callers, the client holds one connection per event loop of the group.
+        #expect(redis.openConnections <= System.coreCount)
+        _ = try await redis.command("DEL", key)
+    }
+
+    @Test func aBlackHoledCallTimesOutAndTheNextConnectsAgain() async throws {
         let redis = try TestEnvironment.redis()
         defer { redis.shutdown() }
         #expect(try await redis.command("PING") == .status("PONG"))
-        try TestEnvironment.svc("redis", "restart")
-        // The first call may fail on the dead connection; the pool then reconnects.
-        _ = try? await redis.command("PING")
-        #expect(try await redis.command("PING") == .status("PONG"))
-    }
-
-    @Test func oneBrokenConnectionDropsTheOtherIdleOnesOfARestart() async throws {
-        let redis = try TestEnvironment.redis()  // four connections
-        defer { redis.shutdown() }
-        // Four connections open at once (each blocked for 100 ms), then idle in the pool.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<4 { group.addTask { try await redis.command("BLPOP", "no-such-list-\(index)", "0.1") } }
-            try await group.waitForAll()
+        // Redis stopped (SIGSTOP): connected but silent. The command timeout (200 ms) answers.
+        try TestEnvironment.svc("redis", "pause")
+        let start = ContinuousClock.now
+        await #expect(throws: RedisError.self) { try await redis.command("PING") }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        try TestEnvironment.svc("redis", "resume")
+        try await TestEnvironment.eventually("calls succeed again", timeout: .seconds(5)) {
+            (try? await redis.command("PING")) == .status("PONG")
         }
-        #expect(redis.pool.stats.idle == 4)
-        try TestEnvironment.svc("redis", "restart")
-        // At most the first call fails on a dead connection; the next ones use new connections.
-        _ = try? await redis.command("PING")
-        for _ in 0..<3 { #expect(try await redis.command("PING") == .status("PONG")) }
     }
 }

@@ -49,7 +49,7 @@ public enum TestEnvironment {
     }
 
     public static func redis() throws -> RedisClient {
-        RedisClient(configuration: try RedisConfiguration(url: redisURL), pool: .init(maxConnections: 4), threadPool: threadPool)
+        RedisClient(configuration: try RedisConfiguration(url: redisURL))
     }
 
     /// Runs a Scripts/svc command (`postgres stop`, `redis pause` …) and waits for it.

@@ -131,14 +131,11 @@ struct OperationsController<Context: RemoteAddressRequestContext> {
     }
 
     static func recordPoolGauges(_ dependencies: AppDependencies) {
-        let pools: [(String, open: Int, idle: Int, waiting: Int)] = [
-            ("postgres", dependencies.postgres.pool.stats.open, dependencies.postgres.pool.stats.idle, dependencies.postgres.pool.stats.waiting),
-            ("redis", dependencies.redis.pool.stats.open, dependencies.redis.pool.stats.idle, dependencies.redis.pool.stats.waiting),
-        ]
-        for (name, open, idle, waiting) in pools {
-            Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", name), ("state", "open")]).record(open)
-            Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", name), ("state", "idle")]).record(idle)
-            Metrics.Gauge(label: "prpm_pool_waiters", dimensions: [("pool", name)]).record(waiting)
-        }
+        let postgres = dependencies.postgres.pool.stats
+        Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", "postgres"), ("state", "open")]).record(postgres.open)
+        Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", "postgres"), ("state", "idle")]).record(postgres.idle)
+        Metrics.Gauge(label: "prpm_pool_waiters", dimensions: [("pool", "postgres")]).record(postgres.waiting)
+        // Redis connections are multiplexed (one per event loop): open is all there is to say.
+        Metrics.Gauge(label: "prpm_pool_connections", dimensions: [("pool", "redis"), ("state", "open")]).record(dependencies.redis.openConnections)
     }
 }
