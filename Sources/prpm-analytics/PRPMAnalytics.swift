@@ -10,7 +10,6 @@ import Logging
 import ServiceLifecycle
 import StructuredLogging
 
-@main
 struct PRPMAnalytics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prpm-analytics",
