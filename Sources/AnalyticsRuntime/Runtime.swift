@@ -113,7 +113,7 @@ public final class Runtime: Sendable {
     /// services that depend on them: a group shuts its services down in reverse order, so
     /// these stop last): the eviction watch, the standby's lag monitor (with
     /// `DATABASE_READ_URL`) and the fold of the rollup queue (unless `ROLLUP_FOLD_INTERVAL_MS`
-    /// is 0; see `RollupFolding`). Each is made anew: run each list once.
+    /// is 0; see `RollupFolding`). `migrate` and `seed` run none of them.
     public var backgroundServices: [any Service] {
         var services: [any Service] = [
             EvictionWatchService(watch: evictions, redis: redis, breaker: breaker, interval: config.evictionCheckInterval, logger: logger)

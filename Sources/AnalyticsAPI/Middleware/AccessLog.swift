@@ -105,8 +105,11 @@ public final class AccessLog: Sendable, SizedStructure {
 
     /// Writes the lines waiting now.
     public func flush() {
+        // The next buffer is allocated outside the lock (and only when there is something to take).
+        let waiting = state.withLock { $0.entries.count }
+        guard waiting > 0 else { return }
         var spare: [Entry] = []
-        spare.reserveCapacity(batchSize)
+        spare.reserveCapacity(min(max(waiting, 64), capacity))
         let taken = state.withLock { state -> [Entry] in
             swap(&state.entries, &spare)
             return spare
