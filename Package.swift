@@ -87,6 +87,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,6 +105,7 @@ let package = Package(
             name: "AnalyticsAPI",
             dependencies: [
                 "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Badges", "Postgres", "Redis", "Settings",
+                "StructuredLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -192,9 +194,10 @@ let package = Package(
             name: "AnalyticsAPITests",
             dependencies: [
                 "AnalyticsAPI", "Analytics", "AnalyticsCache", "AnalyticsPages", "AnalyticsRuntime", "Postgres", "Redis", "Settings",
-                "TestSupport",
+                "StructuredLogging", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

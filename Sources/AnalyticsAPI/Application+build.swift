@@ -23,10 +23,12 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var maxUploadSize: Int { 1024 * 1024 }
 }
 
-/// Flushes hot-read counts until graceful shutdown.
-struct HotReadService: Service {
+/// Flushes hot-read counts until graceful shutdown, then once more (one of
+/// `AppDependencies.backgroundServices`).
+struct HotReadService: Service, CustomStringConvertible {
     let recorder: HotReadRecorder
-    func run() async throws {
+    var description: String { "HotReadService" }
+    func run() async {
         await cancelWhenGracefulShutdown { await recorder.run() }
     }
 }
@@ -42,7 +44,7 @@ public func buildRouter(_ dependencies: AppDependencies) async -> Router<AppRequ
     let authenticator = await Authenticator(secret: config.jwtSecret, queries: dependencies.queries, cacheSeconds: config.authCacheSeconds)
 
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: RequestMiddleware())
+    router.add(middleware: RequestMiddleware(accessLog: dependencies.accessLog))
     router.add(middleware: EdgeHeadersMiddleware(trustedProxies: config.trustedProxies))
     // The 405 answers come from the routes registered below.
     let routes = RouteTable()
@@ -99,17 +101,16 @@ struct HeadAsGetResponder<Responder: HTTPResponder>: HTTPResponder {
     }
 }
 
-/// The HTTP application of `prpm-analytics serve`.
+/// The HTTP application of `prpm-analytics serve` (its background services, which `serve` runs
+/// in the same service group, are `AppDependencies.backgroundServices`).
 public func buildApplication(_ dependencies: AppDependencies) async throws -> some ApplicationProtocol {
     let router = await buildRouter(dependencies)
     let config = dependencies.config
     var limits = config.connections
     limits.exempt = AddressRanges(ranges: config.rateLimitExempt.ranges + config.trustedProxies.compactMap(AddressRange.init))
-    var app = Application(
+    return Application(
         responder: HeadAsGetResponder(responder: router.buildResponder()),
         server: GuardedHTTPServer.builder(limits, logger: dependencies.logger),
         configuration: .init(address: .hostname(dependencies.config.host, port: dependencies.config.port), serverName: "prpm-analytics"),
         logger: dependencies.logger)
-    app.addServices(HotReadService(recorder: dependencies.hotReads))
-    return app
 }

@@ -26,7 +26,9 @@ enum RollupFolding {
                 if folded > 0 { await publish(rows: folded, seconds: (ContinuousClock.now - started).seconds, redis: redis) }
                 if failing { logger.info("rollup fold works again") }
                 failing = false
-            } catch is CancellationError {
+            } catch is CancellationError where Task.isCancelled {
+                // Stopped (graceful shutdown of `RollupFoldService`). Returning otherwise would
+                // end the service, and with it the process's service group.
                 return
             } catch {
                 failures.increment()

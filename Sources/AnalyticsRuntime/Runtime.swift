@@ -7,11 +7,14 @@ import Metrics
 import NIOPosix
 import Postgres
 import Redis
-import Synchronization
+import ServiceLifecycle
 
 /// The long-lived resources of every process (`serve`, `worker`, `migrate`, `seed`): thread
 /// pools for the blocking C clients, the Postgres and Redis clients, the breaker, the cache.
-/// Built once; shut down when the process stops.
+/// Built once; shut down when the process stops (`shutdown()`, awaited: see `withShutdown`).
+///
+/// It starts nothing by itself: its background loops are `backgroundServices`, which `serve`
+/// and `worker` run in their `ServiceGroup` (`migrate` and `seed` run none).
 public final class Runtime: Sendable {
     public let config: RuntimeConfig
     public let logger: Logger
@@ -26,12 +29,10 @@ public final class Runtime: Sendable {
     /// The standby's gate (nil without one).
     public let standbyGate: StandbyGate?
     private let standby: PostgresClient?
-    private let standbyMonitor: Task<Void, Never>?
-    private let folding = Mutex<Task<Void, Never>?>(nil)
     public let cache: ResponseCache
-    /// Redis' evictions as the cache sees them (see `EvictionWatch`).
+    /// Redis' evictions as the cache sees them (see `EvictionWatch`; watched while
+    /// `backgroundServices` run).
     public let evictions: EvictionWatch
-    private let evictionMonitor: Task<Void, Never>
     public let hotReads: HotReadRecorder
     public let breaker: CircuitBreaker
     private let postgresThreads: NIOThreadPool
@@ -79,21 +80,16 @@ public final class Runtime: Sendable {
             reading = StandbyRoutedReading(
                 primary: queries,
                 standby: AnalyticsQueries(postgres: standby, foldsQueue: false, prices: config.prices, trendMaxAge: config.trendMaxAge), gate: gate)
-            standbyMonitor = Task { await StandbyMonitor.run(standby: standby, gate: gate, logger: logger) }
             // Data up to the allowed lag (and one check interval) behind the primary.
             policy.replicaLagAllowance = config.standbyMaxLag + StandbyMonitor.interval
         } else {
             standby = nil
             standbyGate = nil
             reading = queries
-            standbyMonitor = nil
         }
         let evictions = EvictionWatch()
         self.evictions = evictions
         cache = ResponseCache(store: RedisCacheStore(redis: redis, evictions: evictions), breaker: breaker, policy: policy, logger: logger)
-        evictionMonitor = Task { [redis, breaker, interval = config.evictionCheckInterval] in
-            await evictions.run(redis: redis, breaker: breaker, interval: interval, logger: logger)
-        }
         hotReads = HotReadRecorder(redis: redis, breaker: breaker, logger: logger)
     }
 
@@ -107,27 +103,27 @@ public final class Runtime: Sendable {
             threadPool: threads, name: name)
     }
 
-    /// Starts the background fold of the rollup queue (`serve` and `worker`; see
-    /// `RollupFolding`), unless `ROLLUP_FOLD_INTERVAL_MS` is 0. Stopped by `shutdown()`.
-    public func startFolding() {
-        guard config.foldInterval > .zero else { return }
-        let (queries, redis, interval, logger) = (queries, redis, config.foldInterval, logger)
-        folding.withLock { task in
-            guard task == nil else { return }
-            task = Task { await RollupFolding.run(queries: queries, redis: redis, interval: interval, logger: logger) }
+    /// The background loops of `serve` and `worker`, for their `ServiceGroup` (before the
+    /// services that depend on them: a group shuts its services down in reverse order, so
+    /// these stop last): the eviction watch, the standby's lag monitor (with
+    /// `DATABASE_READ_URL`) and the fold of the rollup queue (unless `ROLLUP_FOLD_INTERVAL_MS`
+    /// is 0; see `RollupFolding`). `migrate` and `seed` run none of them.
+    public var backgroundServices: [any Service] {
+        var services: [any Service] = [
+            EvictionWatchService(watch: evictions, redis: redis, breaker: breaker, interval: config.evictionCheckInterval, logger: logger)
+        ]
+        if let standby, let standbyGate {
+            services.append(StandbyMonitorService(standby: standby, gate: standbyGate, logger: logger))
         }
+        if config.foldInterval > .zero {
+            services.append(RollupFoldService(queries: queries, redis: redis, interval: config.foldInterval, logger: logger))
+        }
+        return services
     }
 
+    /// Closes the clients and their thread pools. Call it once, after the process's
+    /// `ServiceGroup` (if any) has finished: nothing may use the clients afterwards.
     public func shutdown() async {
-        evictionMonitor.cancel()
-        await evictionMonitor.value
-        standbyMonitor?.cancel()
-        await standbyMonitor?.value
-        let fold = folding.withLock { task in
-            defer { task = nil }; return task
-        }
-        fold?.cancel()
-        await fold?.value
         standby?.shutdown()
         postgres.shutdown()
         postgresWriter?.shutdown()

@@ -64,7 +64,8 @@ public struct JSONLogHandler: LogHandler {
         return timestamp(seconds: now.tv_sec, milliseconds: Int(now.tv_nsec / 1_000_000))
     }
 
-    static func timestamp(seconds: time_t, milliseconds: Int) -> String {
+    /// A moment in UTC as `YYYY-MM-DDTHH:MM:SS.mmmZ` (for lines rendered after the event).
+    public static func timestamp(seconds: time_t, milliseconds: Int) -> String {
         var seconds = seconds
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -65,10 +65,10 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let config = try common.runtimeConfig()
         let logger = common.logger("prpm.migrate", config: config)
-        let dependencies = try Runtime(config: config, logger: logger)
-        defer { Task { await dependencies.shutdown() } }
-        let applied = try await Migrator.migrate(dependencies.postgres, logger: logger)
-        logger.info("migrations applied", metadata: ["versions": "\(applied)", "latest": "\(Migrator.all.last?.version ?? 0)"])
+        try await withRuntime(config, logger) { dependencies in
+            let applied = try await Migrator.migrate(dependencies.postgres, logger: logger)
+            logger.info("migrations applied", metadata: ["versions": "\(applied)", "latest": "\(Migrator.all.last?.version ?? 0)"])
+        }
     }
 }
 
@@ -87,13 +87,6 @@ struct Seed: AsyncParsableCommand {
     func run() async throws {
         let config = try common.runtimeConfig()
         let logger = common.logger("prpm.seed", config: config)
-        let dependencies = try Runtime(config: config, logger: logger)
-        defer { Task { await dependencies.shutdown() } }
-        try await Migrator.migrate(dependencies.postgres, logger: logger)
-        if ifEmpty, try await !Seeder.isEmpty(dependencies.postgres) {
-            logger.info("database already has usage rows: not seeding")
-            return
-        }
         var options = SeedOptions()
         options.rows = rows
         options.users = users
@@ -102,8 +95,15 @@ struct Seed: AsyncParsableCommand {
         options.days = days
         options.randomSeed = randomSeed
         options.fixturesPath = fixtures
-        let summary = try await Seeder.run(options, client: dependencies.postgres, logger: logger)
-        logger.info("seeded", metadata: ["rows": "\(summary.rows)", "seconds": "\(summary.seconds)"])
+        try await withRuntime(config, logger) { [ifEmpty, options] dependencies in
+            try await Migrator.migrate(dependencies.postgres, logger: logger)
+            if ifEmpty, try await !Seeder.isEmpty(dependencies.postgres) {
+                logger.info("database already has usage rows: not seeding")
+                return
+            }
+            let summary = try await Seeder.run(options, client: dependencies.postgres, logger: logger)
+            logger.info("seeded", metadata: ["rows": "\(summary.rows)", "seconds": "\(summary.seconds)"])
+        }
     }
 }
 
@@ -118,15 +118,17 @@ struct Serve: AsyncParsableCommand {
         if let host { config.host = host }
         if let port { config.port = port }
         let logger = common.logger("prpm.serve", config: config.runtime)
-        let dependencies = try AppDependencies(config: config, logger: logger)
-        let app = try await buildApplication(dependencies)
-        dependencies.runtime.startFolding()
-        // Graceful shutdown runs in reverse order: the drain (readiness 503) first, then the server.
-        let drain = DrainService(state: dependencies.drain, delay: config.shutdownDrain, logger: logger)
-        let serviceGroup = ServiceGroup(
-            configuration: .init(services: [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await serviceGroup.run()
-        await dependencies.shutdown()
+        // The clients are closed after the group has finished, also when it throws.
+        try await withShutdown(try AppDependencies(config: config, logger: logger)) { dependencies in
+            let app = try await buildApplication(dependencies)
+            let drain = DrainService(state: dependencies.drain, delay: config.shutdownDrain, logger: logger)
+            // Graceful shutdown runs in reverse order: the drain (readiness 503) first, then the
+            // server, then the background services it used (the access log writes its last lines).
+            let serviceGroup = ServiceGroup(
+                configuration: .init(
+                    services: dependencies.backgroundServices + [app, drain], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await serviceGroup.run()
+        }
     }
 }
 
@@ -140,26 +142,32 @@ struct Worker: AsyncParsableCommand {
         // Every setting is checked before anything starts.
         let workerConfig = try WorkerConfig(environment: ProcessInfo.processInfo.environment)
         let logger = common.logger("prpm.worker", config: config)
-        let dependencies = try Runtime(config: config, logger: logger)
-        let worker = AnalyticsWorker(
-            dependencies: WorkerDependencies(
-                postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
-                config: workerConfig, logger: logger, reading: dependencies.reading))
-        if let once {
-            guard let job = WorkerJob(rawValue: once) else {
-                throw ValidationError("unknown job \(once): use refresh, trends or retention")
-            }
-            let ok = await worker.runOnce(job)
-            await dependencies.shutdown()
-            if !ok { throw ExitCode(1) }
-            return
+        let job = try once.map { once in
+            guard let job = WorkerJob(rawValue: once) else { throw ValidationError("unknown job \(once): use refresh, trends or retention") }
+            return job
         }
-        dependencies.startFolding()
-        let serviceGroup = ServiceGroup(
-            configuration: .init(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await serviceGroup.run()
-        await dependencies.shutdown()
+        try await withRuntime(config, logger) { dependencies in
+            let worker = AnalyticsWorker(
+                dependencies: WorkerDependencies(
+                    postgres: dependencies.postgres, redis: dependencies.redis, queries: dependencies.queries, cache: dependencies.cache,
+                    config: workerConfig, logger: logger, reading: dependencies.reading))
+            if let job {
+                if await !worker.runOnce(job) { throw ExitCode(1) }
+                return
+            }
+            // The worker stops first, then the loops (reverse order).
+            let serviceGroup = ServiceGroup(
+                configuration: .init(
+                    services: dependencies.backgroundServices + [worker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await serviceGroup.run()
+        }
     }
+}
+
+/// Makes the runtime, runs `body`, and awaits the runtime's shutdown on both paths (see
+/// `withShutdown`): the clients are closed before the command returns or its error propagates.
+func withRuntime<T>(_ config: RuntimeConfig, _ logger: Logger, _ body: (Runtime) async throws -> T) async throws -> T {
+    try await withShutdown(try Runtime(config: config, logger: logger), body)
 }
 
 struct SQL: ParsableCommand {

@@ -7,6 +7,7 @@ import HummingbirdTesting
 import JWTKit
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -75,6 +76,27 @@ func withBrowser(
             throw error
         }
         await browser.close()
+    }
+}
+
+/// Runs `body` while `services` run in a `ServiceGroup` (as `serve` runs its background
+/// services), then shuts the group down gracefully and waits until every service has returned,
+/// also when `body` throws.
+func withServices<T>(_ services: [any Service], _ body: () async throws -> T) async throws -> T {
+    let group = ServiceGroup(configuration: .init(services: services, logger: TestEnvironment.logger))
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return result
     }
 }
 

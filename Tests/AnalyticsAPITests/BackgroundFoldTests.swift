@@ -17,9 +17,10 @@ struct BackgroundFoldTests {
             try await f.usage((0..<5).map { _ in Fixture.Usage(user: user, package: package.id) })
             #expect(try await f.scalar("SELECT count(*) FROM usage_fold_queue WHERE package_id = $1", [package.id]) == "5")
 
-            replica.runtime.startFolding()
-            try await TestEnvironment.eventually("the background fold empties the queue") {
-                try await f.scalar("SELECT count(*) FROM usage_fold_queue") == "0"
+            try await withServices(replica.runtime.backgroundServices) {
+                try await TestEnvironment.eventually("the background fold empties the queue") {
+                    try await f.scalar("SELECT count(*) FROM usage_fold_queue") == "0"
+                }
             }
             #expect(try await f.scalar("SELECT sum(runs) FROM package_daily_stats WHERE package_id = $1", [package.id]) == "5")
             let fields = try #require(await WorkerMetrics.fetch(replica.redis))

@@ -58,27 +58,30 @@ struct RedisMemoryTests {
             let user = try await f.user("evicted-mark")
             try await f.usage([Fixture.Usage(user: user, package: package.id)])
             let stored = try await replica.redis.command("GET", RedisKeyspace.evictionFloor).string.flatMap { Int64($0) } ?? 0
-            try await withFreshApp(replica) { client, deps in
-                let path = "/api/v1/analytics/package/\(package.id)"
-                _ = try await client.get(path)
-                let hit = try await client.get(path)
-                #expect(hit.cacheStatus == "HIT")
-                #expect(try hit.json(PackageStats.self).totalRuns == 1)
-                // The write whose mark is gone.
-                try await f.usage([Fixture.Usage(user: user, package: package.id)])
-                #expect(try await client.get(path).cacheStatus == "HIT")
-                try await Self.makeRedisEvict(deps.redis)
-                try await Task.sleep(for: .milliseconds(200))
-                // Not fresh any more: recomputed (MISS) or served while refreshed (STALE), and the
-                // next answers show the write.
-                let after = try await client.get(path)
-                #expect(after.cacheStatus != "HIT")
-                var runs = try after.json(PackageStats.self).totalRuns
-                for _ in 0..<20 where runs != 2 {
-                    try await Task.sleep(for: .milliseconds(50))
-                    runs = try await client.get(path).json(PackageStats.self).totalRuns
+            // The eviction watch runs while the runtime's background services run.
+            try await withServices(replica.runtime.backgroundServices) {
+                try await withFreshApp(replica) { client, deps in
+                    let path = "/api/v1/analytics/package/\(package.id)"
+                    _ = try await client.get(path)
+                    let hit = try await client.get(path)
+                    #expect(hit.cacheStatus == "HIT")
+                    #expect(try hit.json(PackageStats.self).totalRuns == 1)
+                    // The write whose mark is gone.
+                    try await f.usage([Fixture.Usage(user: user, package: package.id)])
+                    #expect(try await client.get(path).cacheStatus == "HIT")
+                    try await Self.makeRedisEvict(deps.redis)
+                    try await Task.sleep(for: .milliseconds(200))
+                    // Not fresh any more: recomputed (MISS) or served while refreshed (STALE), and the
+                    // next answers show the write.
+                    let after = try await client.get(path)
+                    #expect(after.cacheStatus != "HIT")
+                    var runs = try after.json(PackageStats.self).totalRuns
+                    for _ in 0..<20 where runs != 2 {
+                        try await Task.sleep(for: .milliseconds(50))
+                        runs = try await client.get(path).json(PackageStats.self).totalRuns
+                    }
+                    #expect(runs == 2)
                 }
-                #expect(runs == 2)
             }
             // Stored for the other processes, also those that start later.
             let floor = try await replica.redis.command("GET", RedisKeyspace.evictionFloor).string.flatMap { Int64($0) } ?? 0

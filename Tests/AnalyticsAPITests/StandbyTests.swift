@@ -50,46 +50,50 @@ struct StandbyTests {
             config.cache.packageTTL = 1
             config.cache.userTTL = 1
         }
+        // The standby's lag monitor runs while the runtime's background services run.
         try await withCleanup({ await replica.shutdown() }) {
-            let gate = try #require(replica.standbyGate)
-            let f = Fixture(postgres: replica.postgres)
-            let user = try await f.user("standby")
-            let package = try await f.package("standby")
-            try await f.usage([Fixture.Usage(user: user, package: package.id)])
-            try await TestEnvironment.eventually("the standby has caught up and is in use", timeout: .seconds(10)) {
-                guard gate.isUsable else { return false }
-                let stats = try? await replica.reading.packageStats(PackageRef(id: package.id, name: package.name), window: AnalyticsWindow(days: 30))
-                return stats?.totalRuns == 1
+            try await withServices(replica.runtime.backgroundServices) {
+                let gate = try #require(replica.standbyGate)
+                let f = Fixture(postgres: replica.postgres)
+                let user = try await f.user("standby")
+                let package = try await f.package("standby")
+                try await f.usage([Fixture.Usage(user: user, package: package.id)])
+                try await TestEnvironment.eventually("the standby has caught up and is in use", timeout: .seconds(10)) {
+                    guard gate.isUsable else { return false }
+                    let stats = try? await replica.reading.packageStats(
+                        PackageRef(id: package.id, name: package.name), window: AnalyticsWindow(days: 30))
+                    return stats?.totalRuns == 1
+                }
+                // Replay paused: the standby stops at 1 run, the primary gets a second.
+                try TestEnvironment.svc("standby", "pause")
+                try await f.usage([Fixture.Usage(user: user, package: package.id)])
+                let ref = PackageRef(id: package.id, name: package.name)
+                let window = AnalyticsWindow(days: 30)
+                if gate.isUsable {
+                    // Within the allowed lag, the public answer comes from the standby...
+                    #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 1)
+                }
+                // ...while the user's own answer always reads the primary.
+                #expect(try await replica.reading.userStats(userId: user, window: window).totalRuns == 2)
+                // Past the allowed lag, the primary answers.
+                try await TestEnvironment.eventually("the lag passes its bound", timeout: .seconds(10)) { !gate.isUsable }
+                #expect((gate.lagSeconds ?? 0) > 2)
+                #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 2)
+                // The lag is in /metrics.
+                try await withFreshApp(replica) { client, _ in
+                    let metrics = try await client.get("/metrics").text
+                    #expect(metrics.contains("prpm_postgres_standby_lag_seconds"))
+                }
+                // Replay resumed: back to the standby, which now has both runs.
+                try TestEnvironment.svc("standby", "resume")
+                try await TestEnvironment.eventually("the standby is used again", timeout: .seconds(10)) { gate.isUsable }
+                #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 2)
+                // Standby down: the primary answers at once (the failed query closes the gate).
+                try TestEnvironment.svc("standby", "stop")
+                try await f.usage([Fixture.Usage(user: user, package: package.id)])
+                #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 3)
+                #expect(!gate.isUsable)
             }
-            // Replay paused: the standby stops at 1 run, the primary gets a second.
-            try TestEnvironment.svc("standby", "pause")
-            try await f.usage([Fixture.Usage(user: user, package: package.id)])
-            let ref = PackageRef(id: package.id, name: package.name)
-            let window = AnalyticsWindow(days: 30)
-            if gate.isUsable {
-                // Within the allowed lag, the public answer comes from the standby...
-                #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 1)
-            }
-            // ...while the user's own answer always reads the primary.
-            #expect(try await replica.reading.userStats(userId: user, window: window).totalRuns == 2)
-            // Past the allowed lag, the primary answers.
-            try await TestEnvironment.eventually("the lag passes its bound", timeout: .seconds(10)) { !gate.isUsable }
-            #expect((gate.lagSeconds ?? 0) > 2)
-            #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 2)
-            // The lag is in /metrics.
-            try await withFreshApp(replica) { client, _ in
-                let metrics = try await client.get("/metrics").text
-                #expect(metrics.contains("prpm_postgres_standby_lag_seconds"))
-            }
-            // Replay resumed: back to the standby, which now has both runs.
-            try TestEnvironment.svc("standby", "resume")
-            try await TestEnvironment.eventually("the standby is used again", timeout: .seconds(10)) { gate.isUsable }
-            #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 2)
-            // Standby down: the primary answers at once (the failed query closes the gate).
-            try TestEnvironment.svc("standby", "stop")
-            try await f.usage([Fixture.Usage(user: user, package: package.id)])
-            #expect(try await replica.reading.packageStats(ref, window: window).totalRuns == 3)
-            #expect(!gate.isUsable)
         }
     }
 }

@@ -5,10 +5,12 @@ import Logging
 import Metrics
 import Synchronization
 
-/// Accepts or generates `X-Request-Id` (echoed back), logs one structured line per request,
-/// and records `prpm_http_requests_total` / `prpm_http_request_duration_seconds` by route,
-/// method and status.
+/// Accepts or generates `X-Request-Id` (echoed back), logs one structured line per request
+/// (through the `AccessLog`'s buffer, written in batches by `AccessLogService`), and records
+/// `prpm_http_requests_total` / `prpm_http_request_duration_seconds` by route, method and status.
 struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
+    let accessLog: AccessLog
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let incoming = request.headers[.xRequestId].flatMap { $0.count <= 128 && !$0.isEmpty ? $0 : nil }
@@ -24,13 +26,9 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
         instruments.requests.increment()
         instruments.duration.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         if context.logger.logLevel <= .info {
-            context.logger.info(
-                "request",
-                metadata: [
-                    "method": .string(request.method.rawValue), "path": .string(Self.loggable(request.uri.path)), "route": .string(route),
-                    "status": .string(status), "cache": .string(response.headers[.xCache] ?? "-"),
-                    "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
-                ])
+            accessLog.record(
+                logger: context.logger, method: request.method.rawValue, path: Self.loggable(request.uri.path), route: route, status: status,
+                cache: response.headers[.xCache] ?? "-", duration: elapsed)
         }
         return response
     }
@@ -39,10 +37,6 @@ struct RequestMiddleware<Context: RequestContext>: RouterMiddleware {
     static func loggable(_ path: String) -> String {
         guard path.utf8.count > 256 else { return path }
         return String(decoding: path.utf8.prefix(256), as: UTF8.self) + "…(\(path.utf8.count) bytes)"
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        duration.seconds * 1000
     }
 }
 
