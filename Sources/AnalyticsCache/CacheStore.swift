@@ -162,6 +162,7 @@ public final class InMemoryCacheStore: CacheStore {
         var marks: [String: Int64] = [:]
         var locks: [String: String] = [:]
         var packageRefs: [String: PackageRef] = [:]
+        var lockCalls = 0
     }
 
     private let state = Mutex(State())
@@ -175,6 +176,9 @@ public final class InMemoryCacheStore: CacheStore {
     }
 
     public func entry(_ key: CacheKey) -> CacheEntry? { state.withLock { $0.entries[key.description] } }
+
+    /// How many times a computation asked for a cross-replica lock.
+    public var lockCalls: Int { state.withLock { $0.lockCalls } }
 
     private func check() throws { if failing { throw Unavailable() } }
 
@@ -203,6 +207,7 @@ public final class InMemoryCacheStore: CacheStore {
     public func lock(_ key: CacheKey, token: String, ttl: Duration) async throws -> StoredLookup? {
         try check()
         return state.withLock { state in
+            state.lockCalls += 1
             guard state.locks[key.lockKey] == nil else { return nil }
             state.locks[key.lockKey] = token
             return StoredLookup(entry: state.entries[key.description], written: state.marks[key.entity])

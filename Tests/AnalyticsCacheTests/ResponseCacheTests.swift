@@ -101,6 +101,19 @@ import Testing
         #expect(next.entry.body == Array("new".utf8))
     }
 
+    /// Issue 25 item 4: a user's own answer is computed and stored without the cross-replica
+    /// lock (a shared answer still takes it).
+    @Test func aUsersOwnAnswerIsComputedWithoutTheLock() async throws {
+        let store = InMemoryCacheStore()
+        let cache = Self.cache(store)
+        let user = try await cache.read(Self.userKey(), compute: Self.body("mine"))
+        #expect(user.status == .miss)
+        #expect(store.entry(Self.userKey())?.body == Array("mine".utf8))
+        #expect(store.lockCalls == 0)
+        _ = try await cache.read(Self.packageKey(), compute: Self.body("shared"))
+        #expect(store.lockCalls == 1)
+    }
+
     /// A slow computation (`computation` is handed a body that takes 200 ms) in flight while
     /// `affected` is written; then the next read of `key`.
     static func writeDuringSlowComputation(
