@@ -27,7 +27,7 @@ enum RollupFolding {
                 if failing { logger.info("rollup fold works again") }
                 failing = false
             } catch is CancellationError where Task.isCancelled {
-                // Stopped (graceful shutdown of `RollupFoldService`). Returning otherwise would
+                // Stopped (graceful shutdown of its `BackgroundLoop`). Returning otherwise would
                 // end the service, and with it the process's service group.
                 return
             } catch {

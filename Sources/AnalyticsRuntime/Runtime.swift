@@ -110,13 +110,13 @@ public final class Runtime: Sendable {
     /// is 0; see `RollupFolding`). `migrate` and `seed` run none of them.
     public var backgroundServices: [any Service] {
         var services: [any Service] = [
-            EvictionWatchService(watch: evictions, redis: redis, breaker: breaker, interval: config.evictionCheckInterval, logger: logger)
+            BackgroundLoop.evictionWatch(evictions, redis: redis, breaker: breaker, interval: config.evictionCheckInterval, logger: logger)
         ]
         if let standby, let standbyGate {
-            services.append(StandbyMonitorService(standby: standby, gate: standbyGate, logger: logger))
+            services.append(BackgroundLoop.standbyMonitor(standby, gate: standbyGate, logger: logger))
         }
         if config.foldInterval > .zero {
-            services.append(RollupFoldService(queries: queries, redis: redis, interval: config.foldInterval, logger: logger))
+            services.append(BackgroundLoop.rollupFold(queries, redis: redis, interval: config.foldInterval, logger: logger))
         }
         return services
     }

@@ -4,7 +4,8 @@ import Synchronization
 
 /// One connection to Redis, owned by an event loop. Requests from any thread are written in
 /// order and pipeline on it; each has the configured command timeout, kept as a scheduled
-/// task on the loop. After a failure the connection is closed for good: the client makes another.
+/// task on the loop (a late reply is dropped). A connection that answers nothing for five
+/// timeouts (at least 1 s) after one, or that breaks, is closed for good: the client makes another.
 public final class RedisConnection: Sendable {
     let channel: any Channel
     let commandTimeout: TimeAmount
@@ -32,7 +33,8 @@ public final class RedisConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(RESPReplyDecoder()), RedisCommandHandler(onPush: onPush),
+                        ByteToMessageHandler(RESPReplyDecoder()),
+                        RedisCommandHandler(deadAfter: max(.seconds(1), TimeAmount(configuration.commandTimeout) * 5), onPush: onPush),
                     ])
                 }
             }

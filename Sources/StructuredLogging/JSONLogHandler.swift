@@ -27,10 +27,15 @@ public struct JSONLogHandler: LogHandler {
         var line = Self.render(
             timestamp: Self.timestamp(), level: event.level, label: label, message: event.message.description, metadata: merged)
         line.append(10)
-        line.withUnsafeBytes { bytes in
+        Self.writeToStandardError(line)
+    }
+
+    /// Writes all of `bytes` to standard error (one line or a batch of lines).
+    @Sendable public static func writeToStandardError(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
             var offset = 0
-            while offset < bytes.count {
-                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            while offset < buffer.count {
+                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 { return }
                 offset += written
             }

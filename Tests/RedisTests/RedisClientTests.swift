@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import Redis
 import TestSupport
 import Testing
@@ -41,15 +42,36 @@ struct RedisClientTests {
         #expect(try await redis.command("PING") == .status("PONG"))
     }
 
-    @Test func commandTimeoutBreaksOnlyThatConnection() async throws {
-        let slow = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL, commandTimeout: .milliseconds(100)))
-        defer { slow.shutdown() }
-        let start = ContinuousClock.now
-        await #expect(throws: RedisError.self) { try await slow.command("DEBUG", "SLEEP", "0.5") }
-        #expect(ContinuousClock.now - start < .milliseconds(450))
-        try await Task.sleep(for: .milliseconds(500))
-        // The broken connection was dropped; the next call reconnects.
-        #expect(try await slow.command("PING") == .status("PONG"))
+    /// A slow reply fails only its own call: the connection stays, the late reply is dropped, and
+    /// the next call on the same connection gets its own reply (not the late one). Failing every
+    /// pending call at the first timeout opened the breaker under load (issue 25 measurements).
+    @Test func aTimeoutFailsOnlyItsOwnCallAndTheConnectionStays() async throws {
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)  // one connection for every call
+        let slow = RedisClient(
+            configuration: try RedisConfiguration(url: TestEnvironment.redisURL, commandTimeout: .milliseconds(300)), eventLoopGroup: loop)
+        var failure: (any Error)?
+        do {
+            #expect(try await slow.command("PING") == .status("PONG"))
+            let start = ContinuousClock.now
+            // BLPOP on an empty list answers after 0.4 s: a slow reply on this connection alone, and
+            // Redis answers the connection's next commands only after it. A call sent while it
+            // waits, on the same connection: the slow one's timeout (at 300 ms) must not fail it.
+            let queued = Task {
+                try await Task.sleep(for: .milliseconds(200))
+                return try await slow.command("ECHO", "queued")
+            }
+            await #expect(throws: RedisError.connection("no reply within 300 ms")) {
+                try await slow.command("BLPOP", "test:empty:\(UUID().uuidString)", "0.4")
+            }
+            #expect(ContinuousClock.now - start < .milliseconds(390))
+            #expect(try await queued.value == .bulk(Array("queued".utf8)))
+            // The late BLPOP reply was dropped: the next call gets its own reply on the same connection.
+            #expect(try await slow.command("ECHO", "mine") == .bulk(Array("mine".utf8)))
+            #expect(slow.openConnections == 1)
+        } catch { failure = error }
+        slow.shutdown()
+        try await loop.shutdownGracefully()
+        if let failure { throw failure }
     }
 
     @Test func urlParsing() throws {

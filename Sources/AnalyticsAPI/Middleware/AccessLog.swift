@@ -61,7 +61,7 @@ public final class AccessLog: Sendable, SizedStructure {
     /// - Parameter output: where rendered JSON lines go (standard error, as the JSON handler's).
     public init(
         capacity: Int = 10_000, batchSize: Int = 1_000, interval: Duration = .milliseconds(100),
-        output: @escaping @Sendable ([UInt8]) -> Void = AccessLog.standardError
+        output: @escaping @Sendable ([UInt8]) -> Void = JSONLogHandler.writeToStandardError
     ) {
         self.capacity = max(1, capacity)
         self.batchSize = max(1, min(batchSize, self.capacity))
@@ -170,17 +170,6 @@ public final class AccessLog: Sendable, SizedStructure {
         if !batch.isEmpty { output(batch) }
     }
 
-    /// Writes `bytes` to standard error, as `JSONLogHandler` does.
-    @Sendable public static func standardError(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { return }
-                offset += written
-            }
-        }
-    }
 }
 
 /// Writes the access log (`AccessLog`) in batches until graceful shutdown, then what is left.
