@@ -65,8 +65,12 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         if request.timeout > .zero {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             timer = context.eventLoop.assumeIsolated().scheduleTask(in: request.timeout) {
-                let (handler, context) = loopBound.value
-                handler.timedOut(id, after: request.timeout, context: context)
+                // A busy loop runs due timers before it reads the socket again: the reply may be
+                // there already. One more turn of the loop (its reads come first) before failing.
+                context.eventLoop.assumeIsolated().execute {
+                    let (handler, context) = loopBound.value
+                    handler.timedOut(id, after: request.timeout, context: context)
+                }
             }
         } else {
             timer = nil

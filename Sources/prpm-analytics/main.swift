@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -6,7 +7,10 @@ import NIOPosix
 // the Redis client use): an `await` on a Redis reply resumes on the loop that read it, with
 // no hand-off to another thread. Installed before any task runs; `migrate` and `seed` keep
 // the default executor (the seeder waits on its generator threads).
-if let command = CommandLine.arguments.dropFirst().first, ["serve", "worker"].contains(command) {
+// `NIO_EXECUTOR=0` keeps Swift's default executor (for comparison and as an escape hatch).
+if let command = CommandLine.arguments.dropFirst().first, ["serve", "worker"].contains(command),
+    ProcessInfo.processInfo.environment["NIO_EXECUTOR"] != "0"
+{
     _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }
 await PRPMAnalytics.launch()
