@@ -51,16 +51,23 @@ final class SentinelPrimary: Sendable {
         on eventLoop: any EventLoop, prepare: @Sendable (RedisConnection) async throws -> Void
     ) async throws -> RedisConnection {
         do {
+            var generation = self.generation
             let endpoint: RedisConfiguration.Endpoint
             if let known = state.withLock({ $0.known }) {
                 endpoint = known
             } else {
                 endpoint = try await ask(on: eventLoop)
-                observe(endpoint)
+                generation = observe(endpoint) ?? generation
             }
             let connection = try await RedisConnection.connect(
                 to: endpoint, configuration: configuration, on: eventLoop, generation: generation)
             try await prepare(connection)
+            // The sentinels named another primary while this one was being connected: the
+            // connection would carry the new generation's label to the old primary.
+            guard self.generation == generation else {
+                connection.close()
+                throw RedisError.connection("the primary changed while connecting")
+            }
             return connection
         } catch {
             forget()

@@ -1,7 +1,8 @@
 import Foundation
-import Redis
 import TestSupport
 import Testing
+
+@testable import Redis
 
 /// Issue 14 item 2: through Sentinel the client finds the primary and follows a failover.
 /// (`Scripts/svc sentinel start`: a primary and a replica of their own, 3 Sentinels.)
@@ -20,6 +21,19 @@ struct SentinelTests {
     @Test func sentinelListsAreParsedStrictly() {
         #expect(RedisConfiguration.Endpoint.list("a:1, b:26379") == [.init(host: "a", port: 1), .init(host: "b", port: 26379)])
         for bad in ["", "a", "a:", ":1", "a:0", "a:70000", "a:1,b"] { #expect(RedisConfiguration.Endpoint.list(bad) == nil, "\(bad)") }
+    }
+
+    @Test func switchAnnouncementsAreReadForTheirPrimaryOnly() {
+        func message(_ payload: String, channel: String = "+switch-master") -> RedisReply {
+            .array([.bulk(Array("message".utf8)), .bulk(Array(channel.utf8)), .bulk(Array(payload.utf8))])
+        }
+        #expect(SentinelPrimary.announcedPrimary(message("prpm 10.0.0.1 6379 10.0.0.2 6380"), master: "prpm") == .init(host: "10.0.0.2", port: 6380))
+        #expect(SentinelPrimary.announcedPrimary(message("other 10.0.0.1 6379 10.0.0.2 6380"), master: "prpm") == nil)
+        #expect(SentinelPrimary.announcedPrimary(message("prpm 10.0.0.1 6379 10.0.0.2 x"), master: "prpm") == nil)
+        #expect(SentinelPrimary.announcedPrimary(message("prpm 10.0.0.1 6379 10.0.0.2 6380", channel: "+sdown"), master: "prpm") == nil)
+        #expect(
+            SentinelPrimary.announcedPrimary(
+                .array([.bulk(Array("subscribe".utf8)), .bulk(Array("+switch-master".utf8)), .integer(1)]), master: "prpm") == nil)
     }
 
     @Test func theClientFindsThePrimaryAndFollowsAFailover() async throws {
