@@ -52,7 +52,6 @@ struct RedisClientTests {
         var failure: (any Error)?
         do {
             #expect(try await slow.command("PING") == .status("PONG"))
-            let start = ContinuousClock.now
             // BLPOP on an empty list answers after 0.4 s: a slow reply on this connection alone, and
             // Redis answers the connection's next commands only after it. A call sent while it
             // waits, on the same connection: the slow one's timeout (at 300 ms) must not fail it.
@@ -60,10 +59,10 @@ struct RedisClientTests {
                 try await Task.sleep(for: .milliseconds(200))
                 return try await slow.command("ECHO", "queued")
             }
+            // The timeout's error, not BLPOP's empty reply (which comes at 400 ms).
             await #expect(throws: RedisError.connection("no reply within 300 ms")) {
                 try await slow.command("BLPOP", "test:empty:\(UUID().uuidString)", "0.4")
             }
-            #expect(ContinuousClock.now - start < .milliseconds(390))
             #expect(try await queued.value == .bulk(Array("queued".utf8)))
             // The late BLPOP reply was dropped: the next call gets its own reply on the same connection.
             #expect(try await slow.command("ECHO", "mine") == .bulk(Array("mine".utf8)))
