@@ -84,7 +84,7 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Open connections (at most one per slot) and requests waiting for a reply on them.
+    /// Open connections (at most one per slot).
     public var openConnections: Int { slots.reduce(0) { $0 + ($1.isOpen ? 1 : 0) } }
 
     /// The connection of the caller's event loop (any loop's for a caller on none).
@@ -170,6 +170,7 @@ final class ConnectionSlot: Sendable {
     }
 
     private enum Next {
+        case ready(RedisConnection)
         case wait(EventLoopFuture<RedisConnection>)
         case start(EventLoopFuture<RedisConnection>, failures: Int)
         case fail(any Error)
@@ -181,7 +182,7 @@ final class ConnectionSlot: Sendable {
         let next: Next = state.withLock { state in
             switch state {
             case .ready(let connection) where connection.isActive && connection.generation >= generation:
-                return .wait(eventLoop.makeSucceededFuture(connection))
+                return .ready(connection)
             case .connecting(let attempt):
                 return .wait(attempt)
             case .idle(let retryAt?, let lastError, _) where ContinuousClock.now < retryAt:
@@ -199,6 +200,7 @@ final class ConnectionSlot: Sendable {
             }
         }
         switch next {
+        case .ready(let connection): return connection
         case .wait(let attempt): return try await attempt.get()
         case .start(let attempt, let failures):
             attempt.whenComplete { [self] result in settle(attempt, result, failures: failures) }
