@@ -204,6 +204,32 @@ struct WriteEndpointTests {
         }
     }
 
+    /// A body over 64 KiB is parsed off the event loop (`WriteController.parse`): the same
+    /// answers as on the loop, a valid batch stored whole and an invalid one refused whole.
+    @Test func largeBatchesAreParsedOffTheLoopWithTheSameAnswers() async throws {
+        try await withApp { client, deps in
+            let f = Fixture(postgres: deps.postgres)
+            let user = try await f.user("large-batch")
+            let auth = Tokens.bearer(TestEnvironment.ingestToken)
+            func event(_ tokens: Int) -> String {
+                #"{"userId":"\#(user)","model":"gpt-4o","tokensUsed":\#(tokens),"durationMs":5,"errorMessage":"\#(String(repeating: "m", count: 900))"}"#
+            }
+            let digest = try await f.databaseDigest()
+            var invalid = (0..<150).map { event($0) }
+            invalid[140] = event(-1)
+            let refused = try await client.post("/api/v1/analytics/usage", json: "{\"events\":[" + invalid.joined(separator: ",") + "]}", headers: auth)
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.headers[HTTPField.Name("X-Error-Index")!] == "140")
+            #expect(try await f.databaseDigest() == digest)
+            let body = "{\"events\":[" + (0..<150).map { event($0) }.joined(separator: ",") + "]}"
+            #expect(body.utf8.count > 64 * 1024)
+            let stored = try await client.post("/api/v1/analytics/usage", json: body, headers: auth)
+            #expect(stored.status == .created)
+            #expect(try stored.json(IngestResult.self).ids.count == 150)
+            #expect(try await f.scalar("SELECT count(*) FROM playground_usage WHERE user_id = $1", [user]) == "150")
+        }
+    }
+
     @Test func ingestionInsertsAllOrNothing() async throws {
         try await withApp { client, deps in
             let f = Fixture(postgres: deps.postgres)

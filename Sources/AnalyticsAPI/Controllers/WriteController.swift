@@ -3,6 +3,7 @@ import AnalyticsCache
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOPosix
 
 /// POST feedback (authenticated) and usage ingestion (ingest token). Both mark the entities
 /// their rows feed before answering: the writers' own `user/me` shows the write on the next
@@ -37,13 +38,21 @@ struct WriteController<Context: RequestContext> {
         guard BearerToken.matches(request.headers[.authorization], ingestToken) else { throw APIError.unauthorized("invalid ingest token") }
         var request = request
         let body = try await request.jsonBody(limit: maxIngestBodyBytes)
-        let events = try UsageBatch.parse(body)
+        let events = try await Self.parse(body)
         let idempotency = try Self.idempotency(request.headers[HTTPField.Name("Idempotency-Key")!], body: body)
         let (ids, affected, inserted) = try await deadline.waitingForConnection {
             try await queries.ingest(events, idempotency: idempotency, waitAtMost: $0)
         }
         if inserted { await cache.recordWrite(affected) }
         return try Responses.json(IngestResult(ids: ids), status: .created)
+    }
+
+    /// Bodies up to 64 KiB are parsed on the event loop; larger ones on NIO's blocking-work pool
+    /// (a 1 MiB batch takes about 26 ms to parse and validate, docs/performance.md, which would
+    /// hold up every other connection of the loop meanwhile).
+    static func parse(_ body: [UInt8]) async throws -> [UsageEvent] {
+        guard body.count > 64 * 1024 else { return try UsageBatch.parse(body) }
+        return try await NIOThreadPool.singleton.runIfActive { try UsageBatch.parse(body) }
     }
 
     /// `Idempotency-Key`: 1 to 255 visible ASCII characters (as the IETF draft's examples).

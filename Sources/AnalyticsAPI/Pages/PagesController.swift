@@ -4,6 +4,7 @@ import AnalyticsPages
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOPosix
 
 /// The pages people read, served by the API process and rendered on the server. Each reads the
 /// same cached answers as the JSON API, so a page view costs what the JSON reads it shows cost:
@@ -43,7 +44,7 @@ struct PagesController<Context: RequestContext> {
         async let trending = reader.trending(limit: 10)
         async let popular = reader.popular(days: 30, limit: 10)
         let answers = try await (summary, trending, popular)
-        return try publicPage("home", answers: [answers.0, answers.1, answers.2], request: request) {
+        return try await publicPage("home", answers: [answers.0, answers.1, answers.2], request: request) {
             HomePage(
                 summary: try Self.decode(SiteSummary.self, answers.0), trending: try Self.decode(TrendingPackages.self, answers.1),
                 popular: try Self.decode(PopularPackages.self, answers.2))
@@ -55,7 +56,7 @@ struct PagesController<Context: RequestContext> {
         let days = try request.days()
         let (_, answer) = try await reader.package(try context.parameters.decoded("name"), days: days)
         let baseURL = session.publicBaseURL ?? ""
-        return try publicPage("package", answers: [answer], variant: baseURL, request: request) {
+        return try await publicPage("package", answers: [answer], variant: baseURL, request: request) {
             PackagePage(stats: try Self.decode(PackageStats.self, answer), baseURL: baseURL)
         }
     }
@@ -67,7 +68,7 @@ struct PagesController<Context: RequestContext> {
         if let signedIn = try await session.signInFromQuery(request) { return signedIn }
         let user = try await session.user(request)
         let answer = try await reader.user(user, days: try request.days())
-        return Responses.html(renderer.render(MyAnalyticsPage(stats: try Self.decode(UserStats.self, answer)), page: "me"))
+        return Responses.html(try await renderOffLoop("me") { MyAnalyticsPage(stats: try Self.decode(UserStats.self, answer)) })
     }
 
     /// `/orgs/:orgId?days=30`: the organization's answer for the window and for twice the window
@@ -80,9 +81,13 @@ struct PagesController<Context: RequestContext> {
         async let current = reader.organization(orgId, caller: user, days: days)
         async let doubled: CachedResponse? =
             days <= OrganizationPage.longestCompared ? reader.organization(orgId, caller: user, days: days * 2) : nil
-        let stats = try Self.decode(OrganizationStats.self, try await current)
-        let previous = try await doubled.map { try Self.decode(OrganizationStats.self, $0) }
-        return Responses.html(renderer.render(OrganizationPage(stats: stats, doubled: previous), page: "organization"))
+        let (answer, previousAnswer) = try await (current, doubled)
+        return Responses.html(
+            try await renderOffLoop("organization") {
+                OrganizationPage(
+                    stats: try Self.decode(OrganizationStats.self, answer),
+                    doubled: try previousAnswer.map { try Self.decode(OrganizationStats.self, $0) })
+            })
     }
 
     /// `/orgs/:orgId/report?month=YYYY-MM`: the monthly report's answer (default: last month).
@@ -91,7 +96,7 @@ struct PagesController<Context: RequestContext> {
         let user = try await session.user(request)
         let month = try request.reportMonth()
         let answer = try await reader.organizationReport(try context.parameters.organizationId(), caller: user, month: month)
-        return Responses.html(renderer.render(ReportPage(report: try Self.decode(OrganizationReport.self, answer)), page: "report"))
+        return Responses.html(try await renderOffLoop("report") { ReportPage(report: try Self.decode(OrganizationReport.self, answer)) })
     }
 
     /// The report page's CSV links (`?days=` or `?month=`): the API's exports, for the signed-in reader.
@@ -189,13 +194,29 @@ struct PagesController<Context: RequestContext> {
     /// A public page: ETag from the answers shown (plus the templates and `variant`), 304 before
     /// any work, the rendering kept per ETag; cacheable for as long as its answer with the least time left.
     private func publicPage(
-        _ name: String, answers: [CachedResponse], variant: String = "", request: Request, model: () throws -> any Sendable
-    ) throws -> Response {
+        _ name: String, answers: [CachedResponse], variant: String = "", request: Request,
+        model: @escaping @Sendable () throws -> any Sendable
+    ) async throws -> Response {
         let etag = ETag.strong(Array(([name, renderer.version, variant] + answers.map(\.entry.etag)).joined(separator: "|").utf8))
-        return try Responses.cachedBody(
-            try rendered.bytes(etag) { renderer.render(try model(), page: name) }, etag: etag, status: answers[0].status,
+        let bytes: [UInt8]
+        if let known = rendered[etag] {
+            bytes = known
+        } else {
+            bytes = Array(try await renderOffLoop(name, model).utf8)
+            rendered[etag] = bytes
+        }
+        return Responses.cachedBody(
+            bytes, etag: etag, status: answers[0].status,
             freshness: HTTPFreshness.least(answers.map { $0.httpFreshness() }), contentType: Responses.htmlContentType, request: request,
             visibility: .publicData)
+    }
+
+    /// Decodes the answers and renders the page on NIO's blocking-work pool, not on the event
+    /// loop: a page of a long window takes milliseconds (365 days: 8–14 ms, docs/performance.md),
+    /// which would hold up every other connection of the loop meanwhile.
+    private func renderOffLoop(_ page: String, _ model: @escaping @Sendable () throws -> any Sendable) async throws -> String {
+        let renderer = self.renderer
+        return try await NIOThreadPool.singleton.runIfActive { renderer.render(try model(), page: page) }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ answer: CachedResponse) throws -> T {
@@ -219,10 +240,8 @@ final class RenderedPages: Sendable {
     private let pages = TTLCache<String, [UInt8]>(
         ttl: .seconds(300), capacity: 4096, maxBytes: 32 << 20, name: "rendered_pages", cost: { key, page in key.utf8.count + page.count })
 
-    func bytes(_ etag: String, render: () throws -> String) rethrows -> [UInt8] {
-        if let known = pages[etag] { return known }
-        let bytes = Array(try render().utf8)
-        pages[etag] = bytes
-        return bytes
+    subscript(etag: String) -> [UInt8]? {
+        get { pages[etag] }
+        set { pages[etag] = newValue }
     }
 }
